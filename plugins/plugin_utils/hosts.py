@@ -1,0 +1,235 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reads one fabric host's own variables into a checked `Host` record."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader, community
+from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import MAX_ASN, asn_problem
+
+# Inventory group -> role in the fabric.
+ROLE_GROUPS = (("fabric_nodes", "node"), ("fabric_tors", "tor"), ("fabric_spines", "spine"))
+
+HOST_VARIABLES = (
+    "fabric_rack",
+    "fabric_site",
+    "fabric_ipv4",
+    "fabric_ipv6",
+    "fabric_uplink_ipv4",
+    "fabric_uplink_ipv6",
+    "fabric_asn",
+    "fabric_router_id",
+    "fabric_daemon",
+    "fabric_vips",
+    "fabric_vip_interface",
+    "fabric_pod_cidrs",
+)
+VIP_KEYS = ("address", "name", "communities", "large_communities")
+DAEMONS = {"node": ("bird", "frr"), "tor": ("frr",), "spine": ("frr",)}
+DEFAULT_SITE = "default"
+DEFAULT_VIP_INTERFACE = "lo"
+
+
+@dataclass
+class Vip:
+    prefix: object  # ipaddress network, always a host route
+    path: str
+    name: Optional[str] = None
+    communities: tuple = ()
+    large_communities: tuple = ()
+
+    def attributes(self):
+        return (self.name, self.communities, self.large_communities)
+
+
+@dataclass
+class Host:
+    name: str
+    role: str
+    site: Optional[str] = None
+    rack: Optional[str] = None
+    daemon: Optional[str] = None
+    ipv4: object = None
+    ipv4_net: object = None
+    ipv6: object = None
+    ipv6_net: object = None
+    uplink_ipv4: object = None
+    uplink_ipv4_net: object = None
+    uplink_ipv6: object = None
+    uplink_ipv6_net: object = None
+    asn: Optional[int] = None
+    asn_explicit: bool = False
+    router_id: object = None
+    vip_interface: str = DEFAULT_VIP_INTERFACE
+    vips: list = field(default_factory=list)
+    pod_cidrs: list = field(default_factory=list)  # (network, path)
+
+    def prefixes(self, version):
+        """Everything this host originates, for one IP version, sorted."""
+        nets = [v.prefix for v in self.vips if v.prefix.version == version]
+        nets += [n for n, _ in self.pod_cidrs if n.version == version]
+        return sorted(nets)
+
+
+def read_host(problems, name, role, variables):
+    reader = Reader(problems, name, variables)
+    host = Host(name=name, role=role)
+
+    host.site = reader.name("fabric_site", reader.get("fabric_site", DEFAULT_SITE), "a site name")
+    rack = reader.get("fabric_rack")
+    if role in ("node", "tor") and rack is None:
+        reader.fail("fabric_rack", None, "is required for %ss" % role)
+    elif rack is not None:
+        # Racks are often numbered; 12 and "12" name the same rack.
+        host.rack = reader.name("fabric_rack", str(rack) if isinstance(rack, int) and not isinstance(rack, bool) else rack, "a rack name")
+
+    default_daemon = "bird" if role == "node" else "frr"
+    host.daemon = reader.choice("fabric_daemon", reader.get("fabric_daemon", default_daemon), DAEMONS[role])
+
+    ipv4 = reader.get("fabric_ipv4")
+    if ipv4 is None:
+        reader.fail("fabric_ipv4", None, "is required: the IPv4 address this host peers from")
+    else:
+        host.ipv4, host.ipv4_net = reader.interface("fabric_ipv4", ipv4, 4)
+    if reader.get("fabric_ipv6") is not None:
+        host.ipv6, host.ipv6_net = reader.interface("fabric_ipv6", reader.get("fabric_ipv6"), 6)
+    if role == "tor":
+        if reader.get("fabric_uplink_ipv4") is not None:
+            host.uplink_ipv4, host.uplink_ipv4_net = reader.interface("fabric_uplink_ipv4", reader.get("fabric_uplink_ipv4"), 4)
+        if reader.get("fabric_uplink_ipv6") is not None:
+            host.uplink_ipv6, host.uplink_ipv6_net = reader.interface("fabric_uplink_ipv6", reader.get("fabric_uplink_ipv6"), 6)
+    else:
+        for var in ("fabric_uplink_ipv4", "fabric_uplink_ipv6"):
+            if reader.get(var) is not None:
+                reader.fail(var, reader.get(var), "only applies to ToRs (fabric_tors); %ss peer from fabric_ipv4/fabric_ipv6" % role)
+
+    _read_asn(reader, host)
+    _read_router_id(reader, host)
+
+    if role == "node":
+        host.vip_interface = reader.name("fabric_vip_interface", reader.get("fabric_vip_interface", DEFAULT_VIP_INTERFACE), "an interface name")
+        if host.vip_interface is not None and len(host.vip_interface) > 15:
+            reader.fail("fabric_vip_interface", host.vip_interface, "is longer than the 15 characters Linux allows for an interface name")
+        host.vips = _read_vips(reader)
+        host.pod_cidrs = _read_pod_cidrs(reader)
+    else:
+        for var in ("fabric_vips", "fabric_pod_cidrs", "fabric_vip_interface"):
+            if reader.get(var):
+                reader.fail(var, reader.get(var), "only applies to nodes (fabric_nodes); a %s announces no service addresses" % role)
+    return host
+
+
+def _read_asn(reader, host):
+    raw = reader.get("fabric_asn")
+    if raw is None:
+        if host.role != "node":
+            reader.fail("fabric_asn", None, "is required for %ss" % host.role)
+        return
+    asn = reader.integer("fabric_asn", raw, 1, MAX_ASN - 1)
+    if asn is None:
+        return
+    reason = asn_problem(asn)
+    if reason:
+        reader.fail("fabric_asn", asn, reason)
+        return
+    host.asn, host.asn_explicit = asn, True
+
+
+def _read_router_id(reader, host):
+    raw = reader.get("fabric_router_id")
+    if raw is None:
+        host.router_id = host.ipv4
+        return
+    try:
+        router_id = ipaddress.IPv4Address(raw) if isinstance(raw, str) else None
+    except ValueError:
+        router_id = None
+    if router_id is None or router_id.is_unspecified:
+        reader.fail("fabric_router_id", raw, "must be a non-zero IPv4 address (a 32-bit BGP identifier)")
+        return
+    host.router_id = router_id
+
+
+def _read_vips(reader):
+    vips = []
+    seen = {}
+    for index, item in enumerate(reader.list_of("fabric_vips", reader.get("fabric_vips"))):
+        path = "fabric_vips[%d]" % index
+        vip = _read_vip(reader, path, item)
+        if vip is None:
+            continue
+        if vip.prefix in seen:
+            reader.fail(path + ".address" if isinstance(item, dict) else path, str(vip.prefix.network_address), "is listed twice (also %s)" % seen[vip.prefix])
+            continue
+        seen[vip.prefix] = path
+        vips.append(vip)
+    return vips
+
+
+def _read_vip(reader, path, item):
+    if isinstance(item, dict):
+        if reader.dict_of(path, item, VIP_KEYS) is None:
+            return None
+        if "address" not in item:
+            reader.fail(path + ".address", None, "is required")
+            return None
+        address_path, raw = path + ".address", item["address"]
+    else:
+        address_path, raw = path, item
+        item = {}
+    prefix = _host_route(reader, address_path, raw)
+    if prefix is None:
+        return None
+    vip = Vip(prefix=prefix, path=path)
+    if item.get("name") is not None:
+        vip.name = reader.name(path + ".name", item["name"], "a VIP name")
+    vip.communities = _communities(reader, path + ".communities", item.get("communities"), 2)
+    vip.large_communities = _communities(reader, path + ".large_communities", item.get("large_communities"), 3)
+    return vip
+
+
+def _host_route(reader, path, raw):
+    if not isinstance(raw, str):
+        reader.fail(path, raw, "must be an IPv4 or IPv6 address")
+        return None
+    try:
+        iface = ipaddress.ip_interface(raw)
+    except ValueError:
+        reader.fail(path, raw, "is not an IP address")
+        return None
+    if iface.network.prefixlen != iface.max_prefixlen:
+        reader.fail(path, raw, "must be a host route (/%d): an anycast VIP is one address" % iface.max_prefixlen)
+        return None
+    if iface.ip.is_unspecified or iface.ip.is_loopback or iface.ip.is_multicast or iface.ip.is_link_local:
+        reader.fail(path, raw, "cannot be announced (unspecified, loopback, multicast or link-local)")
+        return None
+    return iface.network
+
+
+def _communities(reader, path, raw, parts):
+    values = []
+    for index, item in enumerate(reader.list_of(path, raw)):
+        value = community(reader, "%s[%d]" % (path, index), item, parts)
+        if value is not None and value not in values:
+            values.append(value)
+    return tuple(sorted(values, key=lambda c: tuple(int(p) for p in c.split(":"))))
+
+
+def _read_pod_cidrs(reader):
+    cidrs = []
+    for index, raw in enumerate(reader.list_of("fabric_pod_cidrs", reader.get("fabric_pod_cidrs"))):
+        path = "fabric_pod_cidrs[%d]" % index
+        net = reader.prefix(path, raw, "a pod CIDR")
+        if net is None:
+            continue
+        clash = next((p for n, p in cidrs if n.version == net.version and n.overlaps(net)), None)
+        if clash:
+            reader.fail(path, raw, "overlaps %s of the same node" % clash)
+            continue
+        cidrs.append((net, path))
+    return cidrs

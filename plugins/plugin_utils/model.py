@@ -1,0 +1,461 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fabric model: validates a whole inventory at once and computes each host's intent.
+
+`build()` is pure: plain dictionaries in, plain dictionaries out. The intent of
+a host is everything its configuration depends on (ASN, router id, peers, what
+it accepts and exports, BFD and policy), normalised and sorted, so rendering it
+is a pure function and the same inventory always gives the same configs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import zlib
+from collections import defaultdict
+
+from ansible_collections.anycast.fabric.plugins.plugin_utils.hosts import HOST_VARIABLES, ROLE_GROUPS, read_host
+from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader
+from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import FABRIC, Problems
+from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import (
+    MAX_ASN,
+    PRIVATE_ASN_BASE,
+    RESERVED_ASNS,
+    read_asn_scheme,
+    read_bgp,
+)
+
+INTENT_SCHEMA = 1
+FABRIC_VARIABLES = ("fabric_anycast_pools", "fabric_bgp", "fabric_node_asn_scheme", "fabric_node_asn_base")
+FABRIC_DEFAULTS = {"fabric_node_asn_scheme": "per_rack", "fabric_node_asn_base": PRIVATE_ASN_BASE}
+VARIABLES = HOST_VARIABLES + FABRIC_VARIABLES
+FAMILIES = ((4, "ipv4"), (6, "ipv6"))
+
+
+class Fabric:
+    """Fabric-wide settings, read once."""
+
+    def __init__(self, pools, bgp, asn_scheme, asn_base):
+        self.pools = pools
+        self.bgp = bgp
+        self.asn_scheme = asn_scheme
+        self.asn_base = asn_base
+
+
+def build(hostvars, groups, problems=None):
+    """Validate the fabric and compute every host's intent.
+
+    hostvars: {hostname: {variable: value}} with (at least) the VARIABLES of
+    every host in the fabric groups. groups: {group name: [hostnames]}.
+    problems: a Problems collector that may already hold problems found
+    while reading the inventory. Returns (intents, problems); intents is
+    empty when there are problems.
+    """
+    problems = Problems() if problems is None else problems
+    roles = _roles(groups, problems)
+    fabric = _read_fabric(hostvars, sorted(roles), problems)
+    hosts = {name: read_host(problems, name, roles[name], hostvars.get(name, {})) for name in sorted(roles)}
+    if fabric is None:
+        return {}, problems
+    _check_unique(hosts, problems)
+    racks, spines = _topology(hosts, problems)
+    _check_families(hosts, racks, spines, problems)
+    _assign_node_asns(hosts, fabric, problems)
+    _check_asns(hosts, racks, spines, problems)
+    _check_vips(hosts, fabric, problems)
+    _check_pod_cidrs(hosts, fabric, problems)
+    if problems:
+        return {}, problems
+    return {name: _intent(host, racks, spines, fabric) for name, host in hosts.items()}, problems
+
+
+# Reading ---------------------------------------------------------------------
+
+
+def _roles(groups, problems):
+    roles = {}
+    for group, role in ROLE_GROUPS:
+        for name in groups.get(group, []) or []:
+            if name in roles:
+                problems.add(name, "groups", [g for g, r in ROLE_GROUPS if r in (roles[name], role)], "a host has exactly one fabric role; it is in more than one of fabric_nodes, fabric_tors, fabric_spines")
+                continue
+            roles[name] = role
+    if not roles:
+        problems.add(FABRIC, "groups", sorted(groups), "no host is in fabric_nodes, fabric_tors or fabric_spines")
+    return roles
+
+
+def _read_fabric(hostvars, names, problems):
+    if not names:
+        return None
+    reference = names[0]
+    values = {var: hostvars.get(reference, {}).get(var, FABRIC_DEFAULTS.get(var)) for var in FABRIC_VARIABLES}
+    # Fabric-wide variables only make sense if every host sees the same value;
+    # a copy in a subgroup's group_vars silently splitting the fabric is a bug.
+    for name in names[1:]:
+        for var in FABRIC_VARIABLES:
+            value = hostvars.get(name, {}).get(var, FABRIC_DEFAULTS.get(var))
+            if value != values[var]:
+                shown = "<hidden>" if var == "fabric_bgp" else value
+                problems.add(name, var, shown, "differs from its value on %s; fabric-wide variables must be the same for every host (define them once, e.g. in group_vars/all)" % reference)
+    reader = Reader(problems, FABRIC, values)
+    pools = _read_pools(reader, values["fabric_anycast_pools"])
+    bgp = read_bgp(reader, values["fabric_bgp"])
+    scheme, base = read_asn_scheme(reader, values["fabric_node_asn_scheme"], values["fabric_node_asn_base"])
+    return Fabric(pools, bgp, scheme, base)
+
+
+def _read_pools(reader, raw):
+    if raw is None:
+        reader.fail("fabric_anycast_pools", None, "is required: the prefixes every VIP must lie in")
+        return []
+    pools = []
+    for index, item in enumerate(reader.list_of("fabric_anycast_pools", raw)):
+        path = "fabric_anycast_pools[%d]" % index
+        net = reader.prefix(path, item, "an anycast pool")
+        if net is None:
+            continue
+        clash = next(((p, n) for n, p in pools if n.version == net.version and n.overlaps(net)), None)
+        if clash:
+            reader.fail(path, item, "overlaps %s (%s); anycast pools must be disjoint" % clash)
+            continue
+        pools.append((net, path))
+    return [n for n, _ in pools]
+
+
+# Whole-fabric checks ---------------------------------------------------------
+
+
+def _check_unique(hosts, problems):
+    owners = {}
+    for host in hosts.values():
+        for var in ("fabric_ipv4", "fabric_ipv6", "fabric_uplink_ipv4", "fabric_uplink_ipv6"):
+            address = getattr(host, var[len("fabric_"):])
+            if address is None:
+                continue
+            if address in owners:
+                problems.add(host.name, var, str(address), "is already used by %s (%s); peering addresses must be unique" % owners[address])
+            else:
+                owners[address] = (host.name, var)
+    router_ids = {}
+    for host in hosts.values():
+        if host.router_id is None:
+            continue
+        if host.router_id in router_ids:
+            problems.add(host.name, "fabric_router_id", str(host.router_id), "is also the router id of %s; router ids must be unique" % router_ids[host.router_id])
+        else:
+            router_ids[host.router_id] = host.name
+
+
+def _topology(hosts, problems):
+    """Group hosts into racks and sites and check that every rack is served."""
+    racks = defaultdict(lambda: {"nodes": [], "tors": []})
+    spines = defaultdict(list)
+    for host in hosts.values():
+        if host.role == "spine":
+            spines[host.site].append(host)
+        elif host.rack is not None and host.site is not None:
+            racks[(host.site, host.rack)]["nodes" if host.role == "node" else "tors"].append(host)
+    for (site, rack), members in racks.items():
+        if not members["tors"]:
+            for node in members["nodes"]:
+                problems.add(node.name, "fabric_rack", rack, "no ToR (fabric_tors) serves rack '%s' of site '%s'" % (rack, site))
+        if not members["nodes"]:
+            for tor in members["tors"]:
+                problems.add(tor.name, "fabric_rack", rack, "no node (fabric_nodes) is in rack '%s' of site '%s'" % (rack, site))
+    tor_sites = {h.site for h in hosts.values() if h.role == "tor"}
+    for site, members in spines.items():
+        if site not in tor_sites:
+            for spine in members:
+                problems.add(spine.name, "fabric_site", site, "no ToR (fabric_tors) is in this site, so the spine has nobody to peer with")
+    for (site, _), members in racks.items():
+        for tor in members["tors"]:
+            if spines.get(site) and tor.uplink_ipv4 is None and tor.ipv4 is not None:
+                problems.add(tor.name, "fabric_uplink_ipv4", None, "is required: site '%s' has spines (%s) and a ToR peers with them from this address" % (site, ", ".join(s.name for s in spines[site])))
+    return racks, spines
+
+
+def _same_segment(problems, host, var, address, network, peer, peer_address, peer_network):
+    for net in (network, peer_network):
+        if net is not None and address is not None and peer_address is not None and (address not in net or peer_address not in net):
+            problems.add(host.name, var, str(address), "is not on the same segment as %s (%s, segment %s)" % (peer.name, peer_address, net))
+            return
+
+
+def _check_families(hosts, racks, spines, problems):
+    """Segments match, and every IPv6 prefix has an IPv6 session to travel on."""
+    for (site, _), members in racks.items():
+        for node in members["nodes"]:
+            for tor in members["tors"]:
+                _same_segment(problems, node, "fabric_ipv4", node.ipv4, node.ipv4_net, tor, tor.ipv4, tor.ipv4_net)
+                _same_segment(problems, node, "fabric_ipv6", node.ipv6, node.ipv6_net, tor, tor.ipv6, tor.ipv6_net)
+                if node.ipv6 is not None and tor.ipv6 is None:
+                    problems.add(tor.name, "fabric_ipv6", None, "is required: node %s of its rack peers over IPv6 (fabric_ipv6 = %s)" % (node.name, node.ipv6))
+            if node.ipv6 is None:
+                for vip in node.vips:
+                    if vip.prefix.version == 6:
+                        problems.add(node.name, vip.path, str(vip.prefix.network_address), "is an IPv6 VIP but the node has no IPv6 session (set fabric_ipv6)")
+                for net, path in node.pod_cidrs:
+                    if net.version == 6:
+                        problems.add(node.name, path, str(net), "is an IPv6 pod CIDR but the node has no IPv6 session (set fabric_ipv6)")
+        rack_has_v6 = any(n.prefixes(6) for n in members["nodes"])
+        for tor in members["tors"]:
+            for spine in spines.get(site, []):
+                _same_segment(problems, tor, "fabric_uplink_ipv4", tor.uplink_ipv4, tor.uplink_ipv4_net, spine, spine.ipv4, spine.ipv4_net)
+                _same_segment(problems, tor, "fabric_uplink_ipv6", tor.uplink_ipv6, tor.uplink_ipv6_net, spine, spine.ipv6, spine.ipv6_net)
+                if rack_has_v6 and spine.ipv6 is None:
+                    problems.add(spine.name, "fabric_ipv6", None, "is required: rack '%s' announces IPv6 prefixes that reach the spines over IPv6" % tor.rack)
+            if rack_has_v6 and spines.get(site) and tor.uplink_ipv6 is None:
+                problems.add(tor.name, "fabric_uplink_ipv6", None, "is required: rack '%s' announces IPv6 prefixes and site '%s' has spines" % (tor.rack, site))
+
+
+def _derived_asn(node, fabric):
+    """A node ASN that never changes when other nodes or racks come and go.
+
+    per_node: the base plus the node's IPv4 address folded into the span;
+    per_rack: the base plus a checksum of "site/rack". Collisions are detected
+    (and reported) rather than resolved by renumbering, which would move
+    other hosts' ASNs.
+    """
+    top = 65534 if fabric.asn_base <= 65534 else MAX_ASN - 1
+    span = top - fabric.asn_base + 1
+    if fabric.asn_scheme == "per_node":
+        offset = int(node.ipv4) % span
+    else:
+        offset = zlib.crc32(("%s/%s" % (node.site, node.rack)).encode()) % span
+    asn = fabric.asn_base + offset
+    if asn in RESERVED_ASNS:
+        asn += 1
+    return asn
+
+
+def _assign_node_asns(hosts, fabric, problems):
+    if fabric.asn_scheme is None or fabric.asn_base is None:
+        return
+    derived = {}
+    for host in hosts.values():
+        if host.role != "node" or host.asn_explicit or host.ipv4 is None or host.rack is None:
+            continue
+        host.asn = _derived_asn(host, fabric)
+        key = host.name if fabric.asn_scheme == "per_node" else (host.site, host.rack)
+        other = derived.get(host.asn)
+        if other is not None and other[0] != key:
+            problems.add(
+                host.name,
+                "fabric_asn",
+                host.asn,
+                "the %s ASN derived for this node is also derived for %s; set fabric_asn explicitly for one of them" % (fabric.asn_scheme, other[1]),
+            )
+        derived.setdefault(host.asn, (key, host.name))
+
+
+def _check_asns(hosts, racks, spines, problems):
+    infra = defaultdict(dict)  # site -> {asn: host name} for ToRs and spines
+    for host in hosts.values():
+        if host.role != "node" and host.asn is not None:
+            infra[host.site].setdefault(host.asn, host.name)
+    for (site, _), members in racks.items():
+        for node in members["nodes"]:
+            if node.asn is not None and node.asn in infra[site]:
+                problems.add(node.name, "fabric_asn", node.asn, "is the ASN of %s; nodes need their own ASN for eBGP with their ToRs" % infra[site][node.asn])
+        for tor in members["tors"]:
+            for spine in spines.get(site, []):
+                if tor.asn is not None and tor.asn == spine.asn:
+                    problems.add(tor.name, "fabric_asn", tor.asn, "is also the ASN of spine %s; ToRs and spines peer over eBGP" % spine.name)
+
+
+def _check_vips(hosts, fabric, problems):
+    first = {}
+    for host in hosts.values():
+        for vip in host.vips:
+            address = str(vip.prefix.network_address)
+            if not any(pool.version == vip.prefix.version and vip.prefix.subnet_of(pool) for pool in fabric.pools):
+                pools = ", ".join(str(p) for p in fabric.pools if p.version == vip.prefix.version) or "none of IPv%d" % vip.prefix.version
+                problems.add(host.name, _address_path(vip), address, "is outside every anycast pool (fabric_anycast_pools: %s)" % pools)
+            if vip.prefix in first:
+                owner, other = first[vip.prefix]
+                if other.attributes() != vip.attributes():
+                    problems.add(
+                        host.name,
+                        vip.path,
+                        address,
+                        "is also a VIP of %s (%s) with different name or communities; every node announcing a VIP must describe it the same way" % (owner, other.path),
+                    )
+            else:
+                first[vip.prefix] = (host.name, vip)
+
+
+def _address_path(vip):
+    return vip.path + ".address" if vip.name or vip.communities or vip.large_communities else vip.path
+
+
+def _check_pod_cidrs(hosts, fabric, problems):
+    seen = []
+    for host in hosts.values():
+        for net, path in host.pod_cidrs:
+            pool = next((p for p in fabric.pools if p.version == net.version and p.overlaps(net)), None)
+            if pool is not None:
+                problems.add(host.name, path, str(net), "overlaps anycast pool %s; pod CIDRs and VIPs must not share addresses" % pool)
+            clash = next((owner for other, owner in seen if other.version == net.version and other.overlaps(net)), None)
+            if clash is not None:
+                problems.add(host.name, path, str(net), "overlaps a pod CIDR of %s; every node owns its pod CIDRs alone" % clash)
+            seen.append((net, host.name))
+
+
+# Intent ----------------------------------------------------------------------
+
+IDENT_RE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def _ident(name):
+    """A name both BIRD (identifier) and FRR (WORD) accept."""
+    ident = IDENT_RE.sub("_", name)
+    return ident if ident[:1].isalpha() else "h_" + ident
+
+
+def _peer(peer, version, local, remote, accept=(), export=(), max_prefixes=None):
+    return {
+        "name": peer.name,
+        "id": None,  # set by _unique_ids once all peers of the host are known
+        "role": peer.role,
+        "family": "ipv%d" % version,
+        "address": str(remote),
+        "local_address": str(local),
+        "asn": peer.asn,
+        "accept": [str(p) for p in accept],
+        "export": [str(p) for p in export],
+        "max_prefixes": max_prefixes,
+    }
+
+
+def _unique_ids(peers):
+    # Host names that differ only in punctuation would collide as identifiers.
+    used = set()
+    for peer in peers:
+        base = ident = _ident(peer["name"]) + "_" + ("v4" if peer["family"] == "ipv4" else "v6")
+        count = 1
+        while ident in used:
+            count += 1
+            ident = "%s_%d" % (base, count)
+        used.add(ident)
+        peer["id"] = ident
+    return peers
+
+
+def _node_peers(host, racks):
+    peers = []
+    for tor in sorted(racks[(host.site, host.rack)]["tors"], key=lambda h: h.name):
+        for version, family in FAMILIES:
+            local, remote = getattr(host, family), getattr(tor, family)
+            if local is None or remote is None:
+                continue
+            peers.append(_peer(tor, version, local, remote, export=host.prefixes(version)))
+    return peers
+
+
+def _rack_prefixes(members, version):
+    return sorted({p for node in members["nodes"] for p in node.prefixes(version)})
+
+
+def _tor_peers(host, racks, spines, fabric):
+    members = racks[(host.site, host.rack)]
+    peers = []
+    for node in sorted(members["nodes"], key=lambda h: h.name):
+        for version, family in FAMILIES:
+            local, remote = getattr(host, family), getattr(node, family)
+            if local is None or remote is None:
+                continue
+            peers.append(_peer(node, version, local, remote, accept=node.prefixes(version), max_prefixes=fabric.bgp["max_prefixes"]))
+    for spine in sorted(spines.get(host.site, []), key=lambda h: h.name):
+        for version, family in FAMILIES:
+            local, remote = getattr(host, "uplink_" + family), getattr(spine, family)
+            if local is None or remote is None:
+                continue
+            peers.append(_peer(spine, version, local, remote, export=_rack_prefixes(members, version)))
+    return peers
+
+
+def _spine_peers(host, racks, fabric):
+    peers = []
+    for (site, _), members in sorted(racks.items()):
+        if site != host.site:
+            continue
+        cap = fabric.bgp["max_prefixes"] * len(members["nodes"])
+        for tor in sorted(members["tors"], key=lambda h: h.name):
+            for version, family in FAMILIES:
+                local, remote = getattr(host, family), getattr(tor, "uplink_" + family)
+                if local is None or remote is None:
+                    continue
+                peers.append(_peer(tor, version, local, remote, accept=_rack_prefixes(members, version), max_prefixes=cap))
+    return peers
+
+
+def _export_policy(host):
+    """Per IP version, the node's announcements grouped by the communities they carry."""
+    policy = {}
+    for version, family in FAMILIES:
+        groups = defaultdict(list)
+        for vip in host.vips:
+            if vip.prefix.version == version:
+                groups[(vip.communities, vip.large_communities)].append(str(vip.prefix))
+        for net, _ in host.pod_cidrs:
+            if net.version == version:
+                groups[((), ())].append(str(net))
+        entries = [
+            {"prefixes": sorted(prefixes, key=ipaddress.ip_network), "communities": list(c), "large_communities": list(lc)}
+            for (c, lc), prefixes in sorted(groups.items())
+        ]
+        if entries:
+            policy[family] = entries
+    return policy
+
+
+def _bgp(fabric):
+    bgp = dict(fabric.bgp)
+    bgp["error_wait_time"] = list(bgp["error_wait_time"])
+    # Intents become host facts, which verbose runs print: the key itself is
+    # handed to the renderer separately (see render.render()).
+    bgp["password"] = bgp["password"] is not None
+    return bgp
+
+
+def _intent(host, racks, spines, fabric):
+    intent = {
+        "schema": INTENT_SCHEMA,
+        "hostname": host.name,
+        "role": host.role,
+        "daemon": host.daemon,
+        "site": host.site,
+        "rack": host.rack,
+        "asn": host.asn,
+        "router_id": str(host.router_id),
+        "ipv4": str(host.ipv4),
+        "ipv6": str(host.ipv6) if host.ipv6 is not None else None,
+        "bgp": _bgp(fabric),
+    }
+    if host.role == "node":
+        intent["vip_interface"] = host.vip_interface
+        intent["vips"] = [
+            {
+                "address": str(v.prefix.network_address),
+                "prefix": str(v.prefix),
+                "family": "ipv%d" % v.prefix.version,
+                "name": v.name,
+                "communities": list(v.communities),
+                "large_communities": list(v.large_communities),
+            }
+            for v in sorted(host.vips, key=lambda v: (v.prefix.version, v.prefix))
+        ]
+        intent["pod_cidrs"] = [{"prefix": str(n), "family": "ipv%d" % n.version} for n, _ in sorted(host.pod_cidrs, key=lambda x: (x[0].version, x[0]))]
+        intent["exports"] = {family: [str(p) for p in host.prefixes(version)] for version, family in FAMILIES}
+        intent["export_policy"] = _export_policy(host)
+        intent["peers"] = _unique_ids(_node_peers(host, racks))
+    elif host.role == "tor":
+        intent["uplink_ipv4"] = str(host.uplink_ipv4) if host.uplink_ipv4 is not None else None
+        intent["uplink_ipv6"] = str(host.uplink_ipv6) if host.uplink_ipv6 is not None else None
+        intent["peers"] = _unique_ids(_tor_peers(host, racks, spines, fabric))
+    else:
+        intent["peers"] = _unique_ids(_spine_peers(host, racks, fabric))
+    return intent

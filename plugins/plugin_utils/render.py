@@ -1,0 +1,231 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure rendering of a host intent into BIRD 2 or FRR configuration text.
+
+The decisions (names, grouping, which lines differ from the daemon's defaults)
+are made here in Python, where they are unit-tested; the templates only lay the
+result out. No host is contacted and nothing but the intent is read.
+"""
+
+from __future__ import annotations
+
+import os
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import INTENT_SCHEMA
+
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+
+# What FRR 8.x (traditional profile, Debian build) does without being told.
+# `show running-config` hides these values, so a rendered line equal to one of
+# them would be replayed by frr-reload on every run (and some, like timers,
+# reset sessions): such lines are never rendered.
+FRR_DEFAULTS = {
+    "keepalive_time": 60,
+    "hold_time": 180,
+    "bfd_interval_ms": 300,
+    "bfd_multiplier": 3,
+    "ecmp_paths": 256,
+}
+BFD_PROFILE = "fabric"
+FAMILY_TAG = {"ipv4": "V4", "ipv6": "V6"}
+GROUP_TAG = {"node": "NODES", "tor": "TORS", "spine": "SPINES"}
+
+
+def config_filename(intent):
+    return "bird.conf" if intent["daemon"] == "bird" else "frr.conf"
+
+
+class RenderError(ValueError):
+    pass
+
+
+def render(intent, password=None):
+    """The configuration text for one host.
+
+    password: the BGP TCP-MD5 key (fabric_bgp.password). Intents only record
+    whether a key is set, so that facts never carry it.
+    """
+    if intent.get("schema") != INTENT_SCHEMA:
+        raise RenderError("%s: intent schema %r is not %d: recompute it with anycast.fabric.fabric_facts" % (intent.get("hostname"), intent.get("schema"), INTENT_SCHEMA))
+    if intent["bgp"]["password"] and not password:
+        raise RenderError("%s: the fabric uses a BGP password (fabric_bgp.password) but none was given to the renderer" % intent["hostname"])
+    secret = password if intent["bgp"]["password"] else None
+    if intent["daemon"] == "bird":
+        return _environment().get_template("bird.conf.j2").render(i=intent, v=bird_view(intent), password=secret)
+    return _environment().get_template("frr.conf.j2").render(i=intent, v=frr_view(intent), password=secret)
+
+
+_ENV = None
+
+
+def _environment():
+    global _ENV
+    if _ENV is None:
+        _ENV = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            autoescape=False,  # configuration text, not HTML
+        )
+    return _ENV
+
+
+# BIRD ------------------------------------------------------------------------
+
+
+def _bird_community(value):
+    return "(%s)" % ",".join(value.split(":"))
+
+
+def bird_view(intent):
+    bgp = intent["bgp"]
+    vips = {fam: [v["prefix"] for v in intent["vips"] if v["family"] == fam] for fam in FAMILY_TAG}
+    pods = {fam: [p["prefix"] for p in intent["pod_cidrs"] if p["family"] == fam] for fam in FAMILY_TAG}
+    filters = {}
+    for fam, entries in intent["export_policy"].items():
+        filters[fam] = [
+            {
+                "prefixes": entry["prefixes"],
+                "communities": [_bird_community(c) for c in entry["communities"]],
+                "large_communities": [_bird_community(c) for c in entry["large_communities"]],
+            }
+            for entry in entries
+        ]
+    return {
+        "vips": {fam: nets for fam, nets in vips.items() if nets},
+        "pods": {fam: nets for fam, nets in pods.items() if nets},
+        "filters": filters,
+        "bfd": bgp["bfd"],
+        "error_wait": "%d, %d" % tuple(bgp["error_wait_time"]),
+    }
+
+
+# FRR -------------------------------------------------------------------------
+
+
+def _non_default(bgp, key):
+    return bgp[key] if bgp[key] != FRR_DEFAULTS[key] else None
+
+
+def _prefix_list(name, family, prefixes):
+    return {"name": name, "keyword": "ip" if family == "ipv4" else "ipv6", "prefixes": prefixes}
+
+
+def _route_map_entry(seq, family, prefix_list, communities=(), large_communities=()):
+    return {
+        "seq": seq,
+        "match": "ip" if family == "ipv4" else "ipv6",
+        "prefix_list": prefix_list,
+        "communities": list(communities),
+        "large_communities": list(large_communities),
+    }
+
+
+def frr_view(intent):
+    """Prefix-lists, route-maps, peer-groups and neighbors of an FRR host.
+
+    Peers are grouped by role and address family (NODES-V4, TORS-V6, ...):
+    session settings (BFD, password, GTSM) and the outbound policy live on the
+    group; what is accepted from each peer is its own prefix-list.
+    """
+    bgp = intent["bgp"]
+    prefix_lists, route_maps, groups, neighbors = [], [], {}, []
+    needs_deny_all = False
+
+    for peer in intent["peers"]:
+        fam = peer["family"]
+        group_name = "%s-%s" % (GROUP_TAG[peer["role"]], FAMILY_TAG[fam])
+        group = groups.get(group_name)
+        if group is None:
+            group = groups[group_name] = {"name": group_name, "family": fam, "route_map_in": None, "route_map_out": None}
+            if peer["export"]:
+                group["route_map_out"] = _export_route_map(intent, peer, prefix_lists, route_maps)
+            else:
+                group["route_map_out"] = "DENY-ALL"
+                needs_deny_all = True
+        neighbor = {
+            "address": peer["address"],
+            "asn": peer["asn"],
+            "group": group_name,
+            "family": fam,
+            "description": peer["name"],
+            "update_source": peer["local_address"],
+            "route_map_in": "DENY-ALL",
+            "max_prefixes": peer["max_prefixes"],
+        }
+        if peer["accept"]:
+            name = "FROM-%s" % peer["id"].upper()
+            prefix_lists.append(_prefix_list(name, fam, peer["accept"]))
+            route_maps.append({"name": name, "action": "permit", "entries": [_route_map_entry(10, fam, name)]})
+            neighbor["route_map_in"] = name
+        else:
+            needs_deny_all = True
+        neighbors.append(neighbor)
+
+    redistribute, networks = {}, {}
+    if intent["role"] == "node":
+        for fam, tag in FAMILY_TAG.items():
+            vips = [v["prefix"] for v in intent["vips"] if v["family"] == fam]
+            if vips:
+                # VIPs are announced while their address sits on the VIP
+                # interface (a connected route), so withdrawing the address
+                # withdraws the route.
+                name = "VIPS-%s" % tag
+                prefix_lists.append(_prefix_list(name, fam, vips))
+                route_maps.append({"name": name, "action": "permit", "entries": [_route_map_entry(10, fam, name)]})
+                redistribute[fam] = name
+            pods = [p["prefix"] for p in intent["pod_cidrs"] if p["family"] == fam]
+            if pods:
+                networks[fam] = pods
+    if needs_deny_all:
+        route_maps.append({"name": "DENY-ALL", "action": "deny", "entries": [{"seq": 10}]})
+
+    return {
+        "prefix_lists": _dedupe_by_name(prefix_lists),
+        "route_maps": _dedupe_by_name(route_maps),
+        "groups": sorted(groups.values(), key=lambda g: g["name"]),
+        "neighbors": neighbors,
+        "families": [fam for fam in FAMILY_TAG if any(g["family"] == fam for g in groups.values())],
+        "redistribute": redistribute,
+        "networks": networks,
+        # Pod CIDRs are announced unconditionally (BIRD does the same with
+        # static routes); import-check would hold them back until some other
+        # daemon installs them in the RIB.
+        "no_import_check": bool(networks),
+        "timers": None if (bgp["keepalive_time"], bgp["hold_time"]) == (FRR_DEFAULTS["keepalive_time"], FRR_DEFAULTS["hold_time"]) else (bgp["keepalive_time"], bgp["hold_time"]),
+        "bfd": {"interval": _non_default(bgp, "bfd_interval_ms"), "multiplier": _non_default(bgp, "bfd_multiplier")} if bgp["bfd"] else None,
+        "bfd_profile": BFD_PROFILE,
+        "ecmp_paths": _non_default(bgp, "ecmp_paths") if intent["role"] != "node" else None,
+        "multipath_relax": intent["role"] != "node",
+    }
+
+
+def _export_route_map(intent, peer, prefix_lists, route_maps):
+    fam = peer["family"]
+    tag = FAMILY_TAG[fam]
+    if intent["role"] == "node":
+        # Nodes tag each VIP with its communities: one entry per set of them.
+        name = "EXPORT-%s" % tag
+        entries = []
+        for index, entry in enumerate(intent["export_policy"].get(fam, []), start=1):
+            list_name = "%s-%d" % (name, index)
+            prefix_lists.append(_prefix_list(list_name, fam, entry["prefixes"]))
+            entries.append(_route_map_entry(10 * index, fam, list_name, entry["communities"], entry["large_communities"]))
+    else:
+        name = "TO-%s-%s" % (GROUP_TAG[peer["role"]], tag)
+        prefix_lists.append(_prefix_list(name, fam, peer["export"]))
+        entries = [_route_map_entry(10, fam, name)]
+    route_maps.append({"name": name, "action": "permit", "entries": entries})
+    return name
+
+
+def _dedupe_by_name(items):
+    seen = {}
+    for item in items:
+        seen.setdefault(item["name"], item)
+    return sorted(seen.values(), key=lambda item: item["name"])
