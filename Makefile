@@ -1,0 +1,117 @@
+# Test and bootstrap harness for the anycast.fabric collection.
+# `make test` (what .ci/run does) must work on a fresh Debian 12 machine with
+# only PyPI and the Debian archive reachable, and be quick on a prepared one.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# Steps share the venv and are heavy: never run them concurrently, even under -j.
+.NOTPARALLEL:
+
+PYTHON       ?= python3.11
+PYTHON_VERSION := 3.11
+VENV         := $(CURDIR)/.venv
+BIN          := $(VENV)/bin
+BUILD        := $(CURDIR)/.build
+REQUIREMENTS := requirements-dev.txt
+# Copy of the requirements last installed: setup reinstalls when they differ.
+REQ_STAMP    := $(VENV)/.requirements-dev.installed
+
+# shellcheck: without it ansible-test skips its shellcheck sanity test (warning only).
+APT_PACKAGES := bird2 frr python3-venv git rsync shellcheck
+
+# Collections "farm": ansible_collections/anycast/fabric -> this checkout, so
+# Ansible and Python resolve anycast.fabric straight from the work tree.
+COLLECTIONS_DIR := $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS_DIR)/ansible_collections/anycast/fabric
+SANITY_DIR      := $(BUILD)/sanity/ansible_collections/anycast/fabric
+
+# ansible-test looks for ~/.ansible/test/cache/get_pip_<pip version, dots as
+# underscores>.py before downloading get-pip from a host we cannot reach.
+GET_PIP_CACHE := $(HOME)/.ansible/test/cache
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
+export ANSIBLE_FORCE_COLOR ?= false
+export PY_COLORS ?= 0
+
+.PHONY: help setup apt venv collections get-pip lint sanity unit changelog-lint build-test test clean
+
+help:
+	@echo "Targets:"
+	@echo "  setup           install Debian packages, .venv, collections farm, get-pip stand-in"
+	@echo "  lint            yamllint, ansible-lint (production profile), ruff"
+	@echo "  sanity          ansible-test sanity on a clean copy of the collection"
+	@echo "  unit            pytest over tests/"
+	@echo "  changelog-lint  antsibull-changelog lint"
+	@echo "  build-test      build + install the tarball, run anycast.fabric.render from it"
+	@echo "  test            all of the above, in that order (what .ci/run runs)"
+	@echo "  clean           remove .build (keeps .venv)"
+
+# ---------------------------------------------------------------- setup
+setup: apt venv collections get-pip
+
+apt:
+	@scripts/ensure-apt-packages.sh $(APT_PACKAGES)
+
+# Reinstall when the requirements' content changed (not just their mtime, which
+# every fresh clone resets), or when the venv's interpreter is gone or broken.
+venv:
+	@if ! $(BIN)/python -c 'import sys' >/dev/null 2>&1; then \
+	    echo "setup: creating $(VENV)"; \
+	    rm -rf $(VENV); \
+	    $(PYTHON) -m venv $(VENV); \
+	fi
+	@if ! cmp -s $(REQUIREMENTS) $(REQ_STAMP); then \
+	    echo "setup: installing $(REQUIREMENTS) into $(VENV)"; \
+	    $(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS); \
+	    cp $(REQUIREMENTS) $(REQ_STAMP); \
+	fi
+
+collections:
+	@if [ "$$(readlink $(COLLECTION_LINK) 2>/dev/null)" != "$(CURDIR)" ]; then \
+	    mkdir -p $(dir $(COLLECTION_LINK)); \
+	    ln -sfn $(CURDIR) $(COLLECTION_LINK); \
+	    echo "setup: linked $(COLLECTION_LINK) -> $(CURDIR)"; \
+	fi
+
+# The pip version comes from the installed ansible-test, so an ansible-core
+# upgrade that moves to another pip gets a stand-in under the new name.
+get-pip: venv
+	@ver=$$(sed -n "s/^ *pip='\([0-9.]*\)',\$$/\1/p" \
+	    $(VENV)/lib/python$(PYTHON_VERSION)/site-packages/ansible_test/_internal/python_requirements.py); \
+	if [ -z "$$ver" ]; then echo "setup: cannot find ansible-test's pip version" >&2; exit 1; fi; \
+	target=$(GET_PIP_CACHE)/get_pip_$${ver//./_}.py; \
+	if ! cmp -s scripts/get_pip_standin.py "$$target"; then \
+	    mkdir -p $(GET_PIP_CACHE); \
+	    cp scripts/get_pip_standin.py "$$target"; \
+	    echo "setup: installed get-pip stand-in $$target"; \
+	fi
+
+# ---------------------------------------------------------------- checks
+# All three linters run even when one fails, so one run shows every finding.
+lint: setup
+	@rc=0; \
+	echo "== yamllint"; yamllint -c .yamllint --strict . || rc=1; \
+	echo "== ansible-lint"; ansible-lint -c .ansible-lint || rc=1; \
+	echo "== ruff"; ruff check . || rc=1; \
+	exit $$rc
+
+sanity: setup
+	scripts/sync-sanity-tree.sh $(SANITY_DIR)
+	cd $(SANITY_DIR) && ansible-test sanity --venv --python $(PYTHON_VERSION) --color no
+
+unit: setup
+	PYTHONPATH=$(COLLECTIONS_DIR) pytest
+
+changelog-lint: setup
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+build-test: setup
+	scripts/build-test.sh
+
+test: setup lint sanity unit changelog-lint build-test
+
+clean:
+	rm -rf $(BUILD)
