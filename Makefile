@@ -35,7 +35,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
-.PHONY: help setup apt venv collections get-pip lint sanity unit changelog-lint build-test test clean
+.PHONY: help setup apt venv collections get-pip lint sanity unit changelog-lint build-test test clean golden
 
 help:
 	@echo "Targets:"
@@ -46,6 +46,7 @@ help:
 	@echo "  changelog-lint  antsibull-changelog lint"
 	@echo "  build-test      build + install the tarball, run anycast.fabric.render from it"
 	@echo "  test            all of the above, in that order (what .ci/run runs)"
+	@echo "  golden          re-render inventories/example into tests/golden/example (review the diff!)"
 	@echo "  clean           remove .build (keeps .venv)"
 
 # ---------------------------------------------------------------- setup
@@ -112,6 +113,12 @@ build-test: setup
 	scripts/build-test.sh
 
 test: setup lint sanity unit changelog-lint build-test
+
+# The golden files are the reviewed, committed output of the example
+# inventory; regenerate them only on purpose, and read `git diff` afterwards.
+golden: setup
+	rm -rf tests/golden/example
+	ansible-playbook playbooks/render.yml -i inventories/example -e fabric_render_dir=$(CURDIR)/tests/golden/example
 
 clean:
 	rm -rf $(BUILD)

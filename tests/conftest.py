@@ -36,7 +36,7 @@ def ansible_env(**extra):
 
 def run_playbook(playbook, inventory, *args, cwd=None, env=None):
     cmd = [str(BIN / "ansible-playbook"), str(playbook), "-i", str(inventory), *args]
-    return subprocess.run(cmd, cwd=cwd or REPO, env=env or ansible_env(), capture_output=True, text=True, timeout=300)
+    return subprocess.run(cmd, cwd=cwd or REPO, env=env or ansible_env(), capture_output=True, text=True, timeout=300, check=False)
 
 
 def _need(tool):
@@ -50,9 +50,9 @@ def parse_config(path):
     """Run the daemon's own parser on a rendered file; return (ok, output)."""
     path = Path(path)
     if path.name == "bird.conf":
-        proc = subprocess.run([_need("bird"), "-p", "-c", str(path)], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([_need("bird"), "-p", "-c", str(path)], capture_output=True, text=True, timeout=60, check=False)
     else:
-        proc = subprocess.run([_need("vtysh"), "-C", "-f", str(path)], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([_need("vtysh"), "-C", "-f", str(path)], capture_output=True, text=True, timeout=60, check=False)
     return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
 
 

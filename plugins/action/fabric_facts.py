@@ -42,9 +42,10 @@ class ActionModule(ActionBase):
         if not self._task.run_once:
             # Every host would validate the whole fabric again and repeat
             # every error; once per play is the contract.
-            return dict(result, failed=True, msg="anycast.fabric.fabric_facts must run with 'run_once: true'; it computes the intent of every fabric host at once")
+            msg = "anycast.fabric.fabric_facts must run with 'run_once: true'; it computes the intent of every fabric host at once"
+            return dict(result, failed=True, msg=msg)
 
-        groups = {group: list(task_vars["groups"].get(group, [])) for group, _ in ROLE_GROUPS}
+        groups = {group: list(task_vars["groups"].get(group, [])) for group, _role in ROLE_GROUPS}
         problems = Problems()
         hostvars = {}
         for name in sorted({h for members in groups.values() for h in members}):
@@ -56,7 +57,8 @@ class ActionModule(ActionBase):
             return dict(
                 result,
                 failed=True,
-                msg="The fabric inventory has %d problem%s; nothing was rendered or applied:\n  - %s" % (len(lines), "" if len(lines) == 1 else "s", "\n  - ".join(lines)),
+                msg="The fabric inventory has %d problem%s; nothing was rendered or applied:\n  - %s"
+                % (len(lines), "" if len(lines) == 1 else "s", "\n  - ".join(lines)),
             )
 
         roles = {role: len(groups[group]) for group, role in ROLE_GROUPS}

@@ -23,7 +23,7 @@ description:
   - Intents never hold the BGP password; they only record whether one is set.
 options: {}
 author:
-  - anycast.fabric contributors
+  - anycast.fabric contributors (@anycast-fabric)
 attributes:
   action:
     support: full
@@ -41,6 +41,7 @@ attributes:
     support: none
     description: Produces no diff.
   platform:
+    support: full
     platforms: all
     description: Runs on the controller.
 """
@@ -66,12 +67,6 @@ roles:
   returned: success
   type: dict
   sample: {"node": 6, "tor": 4, "spine": 2}
-errors:
-  description: Every problem found, one line each (host, variable path, value, reason).
-  returned: failure
-  type: list
-  elements: str
-  sample: ["node1: fabric_vips[0] = '192.0.2.1': is outside every anycast pool (fabric_anycast_pools: 198.51.100.0/24)"]
 ansible_facts:
   description: Facts set on every host of the play.
   returned: success
@@ -83,7 +78,8 @@ ansible_facts:
         - "An intent holds: C(schema), C(hostname), C(role) (node, tor or spine), C(daemon), C(site), C(rack),
           C(asn), C(router_id), C(ipv4), C(ipv6), C(bgp) (the effective policy, with C(password) a boolean),
           C(peers) (name, id, role, family, address, local_address, asn, accept, export, max_prefixes) and,
-          for nodes, C(vip_interface), C(vips), C(pod_cidrs), C(exports) and C(export_policy)."
+          for nodes, C(vip_interface), C(vips), C(pod_cidrs), C(exports) and C(export_policy);
+          for ToRs, C(uplink_ipv4) and C(uplink_ipv6)."
       returned: success
       type: dict
 """

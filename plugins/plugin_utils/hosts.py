@@ -31,6 +31,7 @@ HOST_VARIABLES = (
 )
 VIP_KEYS = ("address", "name", "communities", "large_communities")
 DAEMONS = {"node": ("bird", "frr"), "tor": ("frr",), "spine": ("frr",)}
+ROLE_LABELS = {"node": "nodes", "tor": "ToRs", "spine": "spines"}
 DEFAULT_SITE = "default"
 DEFAULT_VIP_INTERFACE = "lo"
 
@@ -39,6 +40,7 @@ DEFAULT_VIP_INTERFACE = "lo"
 class Vip:
     prefix: object  # ipaddress network, always a host route
     path: str
+    address_path: str  # path of the address itself: fabric_vips[N] or fabric_vips[N].address
     name: Optional[str] = None
     communities: tuple = ()
     large_communities: tuple = ()
@@ -65,6 +67,7 @@ class Host:
     asn: Optional[int] = None
     asn_explicit: bool = False
     router_id: object = None
+    router_id_explicit: bool = False
     vip_interface: str = DEFAULT_VIP_INTERFACE
     vips: list = field(default_factory=list)
     pod_cidrs: list = field(default_factory=list)  # (network, path)
@@ -72,7 +75,7 @@ class Host:
     def prefixes(self, version):
         """Everything this host originates, for one IP version, sorted."""
         nets = [v.prefix for v in self.vips if v.prefix.version == version]
-        nets += [n for n, _ in self.pod_cidrs if n.version == version]
+        nets += [n for n, _path in self.pod_cidrs if n.version == version]
         return sorted(nets)
 
 
@@ -83,7 +86,7 @@ def read_host(problems, name, role, variables):
     host.site = reader.name("fabric_site", reader.get("fabric_site", DEFAULT_SITE), "a site name")
     rack = reader.get("fabric_rack")
     if role in ("node", "tor") and rack is None:
-        reader.fail("fabric_rack", None, "is required for %ss" % role)
+        reader.fail("fabric_rack", None, "is required for %s" % ROLE_LABELS[role])
     elif rack is not None:
         # Racks are often numbered; 12 and "12" name the same rack.
         host.rack = reader.name("fabric_rack", str(rack) if isinstance(rack, int) and not isinstance(rack, bool) else rack, "a rack name")
@@ -106,7 +109,7 @@ def read_host(problems, name, role, variables):
     else:
         for var in ("fabric_uplink_ipv4", "fabric_uplink_ipv6"):
             if reader.get(var) is not None:
-                reader.fail(var, reader.get(var), "only applies to ToRs (fabric_tors); %ss peer from fabric_ipv4/fabric_ipv6" % role)
+                reader.fail(var, reader.get(var), "only applies to ToRs (fabric_tors); %s peer from fabric_ipv4/fabric_ipv6" % ROLE_LABELS[role])
 
     _read_asn(reader, host)
     _read_router_id(reader, host)
@@ -120,7 +123,7 @@ def read_host(problems, name, role, variables):
     else:
         for var in ("fabric_vips", "fabric_pod_cidrs", "fabric_vip_interface"):
             if reader.get(var):
-                reader.fail(var, reader.get(var), "only applies to nodes (fabric_nodes); a %s announces no service addresses" % role)
+                reader.fail(var, reader.get(var), "only applies to nodes (fabric_nodes); %s announce no service addresses" % ROLE_LABELS[role])
     return host
 
 
@@ -128,7 +131,7 @@ def _read_asn(reader, host):
     raw = reader.get("fabric_asn")
     if raw is None:
         if host.role != "node":
-            reader.fail("fabric_asn", None, "is required for %ss" % host.role)
+            reader.fail("fabric_asn", None, "is required for %s" % ROLE_LABELS[host.role])
         return
     asn = reader.integer("fabric_asn", raw, 1, MAX_ASN - 1)
     if asn is None:
@@ -152,7 +155,7 @@ def _read_router_id(reader, host):
     if router_id is None or router_id.is_unspecified:
         reader.fail("fabric_router_id", raw, "must be a non-zero IPv4 address (a 32-bit BGP identifier)")
         return
-    host.router_id = router_id
+    host.router_id, host.router_id_explicit = router_id, True
 
 
 def _read_vips(reader):
@@ -164,7 +167,7 @@ def _read_vips(reader):
         if vip is None:
             continue
         if vip.prefix in seen:
-            reader.fail(path + ".address" if isinstance(item, dict) else path, str(vip.prefix.network_address), "is listed twice (also %s)" % seen[vip.prefix])
+            reader.fail(vip.address_path, str(vip.prefix.network_address), "is listed twice (also %s)" % seen[vip.prefix])
             continue
         seen[vip.prefix] = path
         vips.append(vip)
@@ -185,12 +188,15 @@ def _read_vip(reader, path, item):
     prefix = _host_route(reader, address_path, raw)
     if prefix is None:
         return None
-    vip = Vip(prefix=prefix, path=path)
+    vip = Vip(prefix=prefix, path=path, address_path=address_path)
+    before = len(reader.problems)
     if item.get("name") is not None:
         vip.name = reader.name(path + ".name", item["name"], "a VIP name")
     vip.communities = _communities(reader, path + ".communities", item.get("communities"), 2)
     vip.large_communities = _communities(reader, path + ".large_communities", item.get("large_communities"), 3)
-    return vip
+    # A VIP with a rejected attribute is left out altogether, so that other
+    # nodes' correct copies are not reported as conflicting with a half of it.
+    return vip if len(reader.problems) == before else None
 
 
 def _host_route(reader, path, raw):

@@ -13,6 +13,8 @@ import ipaddress
 import re
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+DIGITS_RE = re.compile(r"^[0-9]+$")  # str.isdigit() also accepts '²' and other non-ASCII digits
+HIDDEN = "<hidden>"
 
 
 def is_int(value):
@@ -49,7 +51,7 @@ class Reader:
         return value
 
     def integer(self, path, value, low, high, unit=""):
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and DIGITS_RE.match(value):
             value = int(value)
         if not is_int(value) or not low <= value <= high:
             self.fail(path, value, "must be an integer from %d to %d%s" % (low, high, unit))
@@ -110,15 +112,16 @@ class Reader:
             return []
         return list(value)
 
-    def dict_of(self, path, value, allowed):
+    def dict_of(self, path, value, allowed, secret=False):
+        """A mapping with only known keys; secret=True never echoes its values."""
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.fail(path, value, "must be a mapping")
+            self.fail(path, HIDDEN if secret else value, "must be a mapping")
             return None
         for key in value:
             if key not in allowed:
-                self.fail("%s.%s" % (path, key), value[key], "is not a known option (known: %s)" % ", ".join(sorted(allowed)))
+                self.fail("%s.%s" % (path, key), HIDDEN if secret else value[key], "is not a known option (known: %s)" % ", ".join(sorted(allowed)))
         return value
 
 
@@ -126,8 +129,20 @@ def community(reader, path, value, parts):
     """A standard (2 parts of 16 bits) or large (3 parts of 32 bits) community."""
     width = 0xFFFF if parts == 2 else 0xFFFFFFFF
     fields = value.split(":") if isinstance(value, str) else []
-    if len(fields) != parts or not all(f.isdigit() and int(f) <= width for f in fields):
+    if len(fields) != parts or not all(DIGITS_RE.match(f) and int(f) <= width for f in fields):
         kind = "ASN:VALUE with each part 0-65535" if parts == 2 else "GLOBAL:LOCAL1:LOCAL2 with each part 0-4294967295"
-        reader.fail(path, value, "must be a community written as %s" % kind)
+        reader.fail(path, value, "must be a community written as %s%s" % (kind, _sexagesimal_hint(value, parts)))
         return None
     return ":".join(str(int(f)) for f in fields)
+
+
+def _sexagesimal_hint(value, parts):
+    """YAML 1.1 (Ansible's loader) reads unquoted 65000:53 as the base-60 integer 3900053."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return ""
+    digits, rest = [], value
+    for _part in range(parts - 1):
+        rest, low = divmod(rest, 60)
+        digits.insert(0, low)
+    written = ":".join(str(d) for d in [rest] + digits)
+    return "; YAML read the unquoted %s as the base-60 number %d, quote it: '%s'" % (written, value, written)

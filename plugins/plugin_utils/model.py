@@ -12,12 +12,13 @@ is a pure function and the same inventory always gives the same configs.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils.hosts import HOST_VARIABLES, ROLE_GROUPS, read_host
-from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader
+from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDEN, Reader
 from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import FABRIC, Problems
 from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import (
     MAX_ASN,
@@ -79,7 +80,8 @@ def _roles(groups, problems):
     for group, role in ROLE_GROUPS:
         for name in groups.get(group, []) or []:
             if name in roles:
-                problems.add(name, "groups", [g for g, r in ROLE_GROUPS if r in (roles[name], role)], "a host has exactly one fabric role; it is in more than one of fabric_nodes, fabric_tors, fabric_spines")
+                both = [g for g, r in ROLE_GROUPS if r in (roles[name], role)]
+                problems.add(name, "groups", both, "a host has exactly one fabric role; it is in more than one of fabric_nodes, fabric_tors, fabric_spines")
                 continue
             roles[name] = role
     if not roles:
@@ -90,16 +92,19 @@ def _roles(groups, problems):
 def _read_fabric(hostvars, names, problems):
     if not names:
         return None
-    reference = names[0]
-    values = {var: hostvars.get(reference, {}).get(var, FABRIC_DEFAULTS.get(var)) for var in FABRIC_VARIABLES}
+    values = {}
     # Fabric-wide variables only make sense if every host sees the same value;
     # a copy in a subgroup's group_vars silently splitting the fabric is a bug.
-    for name in names[1:]:
-        for var in FABRIC_VARIABLES:
-            value = hostvars.get(name, {}).get(var, FABRIC_DEFAULTS.get(var))
-            if value != values[var]:
-                shown = "<hidden>" if var == "fabric_bgp" else value
-                problems.add(name, var, shown, "differs from its value on %s; fabric-wide variables must be the same for every host (define them once, e.g. in group_vars/all)" % reference)
+    # The value most hosts have is taken as meant; the others are reported.
+    for var in FABRIC_VARIABLES:
+        seen = [(name, hostvars.get(name, {}).get(var, FABRIC_DEFAULTS.get(var))) for name in names]
+        counts = Counter(_canonical(value) for _name, value in seen)
+        top = max(counts.values())
+        reference, values[var] = next((name, value) for name, value in seen if counts[_canonical(value)] == top)
+        why = "differs from its value on %s; fabric-wide variables must be the same for every host (define them once, e.g. in group_vars/all)"
+        for name, value in seen:
+            if _canonical(value) != _canonical(values[var]):
+                problems.add(name, var, HIDDEN if var == "fabric_bgp" else value, why % reference)
     reader = Reader(problems, FABRIC, values)
     pools = _read_pools(reader, values["fabric_anycast_pools"])
     bgp = read_bgp(reader, values["fabric_bgp"])
@@ -107,10 +112,18 @@ def _read_fabric(hostvars, names, problems):
     return Fabric(pools, bgp, scheme, base)
 
 
+def _canonical(value):
+    return json.dumps(value, sort_keys=True, default=str)
+
+
 def _read_pools(reader, raw):
+    """The pools, or None when they are unusable (then VIPs cannot be checked against them)."""
     if raw is None:
         reader.fail("fabric_anycast_pools", None, "is required: the prefixes every VIP must lie in")
-        return []
+        return None
+    if not isinstance(raw, (list, tuple)):
+        reader.fail("fabric_anycast_pools", raw, "must be a list")
+        return None
     pools = []
     for index, item in enumerate(reader.list_of("fabric_anycast_pools", raw)):
         path = "fabric_anycast_pools[%d]" % index
@@ -122,7 +135,7 @@ def _read_pools(reader, raw):
             reader.fail(path, item, "overlaps %s (%s); anycast pools must be disjoint" % clash)
             continue
         pools.append((net, path))
-    return [n for n, _ in pools]
+    return [n for n, _path in pools]
 
 
 # Whole-fabric checks ---------------------------------------------------------
@@ -139,14 +152,19 @@ def _check_unique(hosts, problems):
                 problems.add(host.name, var, str(address), "is already used by %s (%s); peering addresses must be unique" % owners[address])
             else:
                 owners[address] = (host.name, var)
+    # Blame a duplicate router id on a host that set fabric_router_id, not on
+    # one that merely defaults to its address; two defaults colliding are
+    # already reported as a duplicate fabric_ipv4.
     router_ids = {}
-    for host in hosts.values():
+    for host in sorted(hosts.values(), key=lambda h: h.router_id_explicit):
         if host.router_id is None:
             continue
-        if host.router_id in router_ids:
-            problems.add(host.name, "fabric_router_id", str(host.router_id), "is also the router id of %s; router ids must be unique" % router_ids[host.router_id])
-        else:
+        other = router_ids.get(host.router_id)
+        if other is None:
             router_ids[host.router_id] = host.name
+        elif host.router_id_explicit:
+            why = "is also the router id of %s; router ids must be unique" % other
+            problems.add(host.name, "fabric_router_id", str(host.router_id), why)
 
 
 def _topology(hosts, problems):
@@ -154,7 +172,7 @@ def _topology(hosts, problems):
     racks = defaultdict(lambda: {"nodes": [], "tors": []})
     spines = defaultdict(list)
     for host in hosts.values():
-        if host.role == "spine":
+        if host.role == "spine" and host.site is not None:
             spines[host.site].append(host)
         elif host.rack is not None and host.site is not None:
             racks[(host.site, host.rack)]["nodes" if host.role == "node" else "tors"].append(host)
@@ -170,15 +188,18 @@ def _topology(hosts, problems):
         if site not in tor_sites:
             for spine in members:
                 problems.add(spine.name, "fabric_site", site, "no ToR (fabric_tors) is in this site, so the spine has nobody to peer with")
-    for (site, _), members in racks.items():
+    for (site, _rack), members in racks.items():
         for tor in members["tors"]:
             if spines.get(site) and tor.uplink_ipv4 is None and tor.ipv4 is not None:
-                problems.add(tor.name, "fabric_uplink_ipv4", None, "is required: site '%s' has spines (%s) and a ToR peers with them from this address" % (site, ", ".join(s.name for s in spines[site])))
+                why = "is required: site '%s' has spines (%s) and a ToR peers with them from this address"
+                problems.add(tor.name, "fabric_uplink_ipv4", None, why % (site, ", ".join(s.name for s in spines[site])))
     return racks, spines
 
 
 def _same_segment(problems, host, var, address, network, peer, peer_address, peer_network):
-    for net in (network, peer_network):
+    # The peer's segment first: a ToR's (or spine's) prefix length is the
+    # authority on its segment, and the one to name in the message.
+    for net in (peer_network, network):
         if net is not None and address is not None and peer_address is not None and (address not in net or peer_address not in net):
             problems.add(host.name, var, str(address), "is not on the same segment as %s (%s, segment %s)" % (peer.name, peer_address, net))
             return
@@ -186,7 +207,7 @@ def _same_segment(problems, host, var, address, network, peer, peer_address, pee
 
 def _check_families(hosts, racks, spines, problems):
     """Segments match, and every IPv6 prefix has an IPv6 session to travel on."""
-    for (site, _), members in racks.items():
+    for (site, _rack), members in racks.items():
         for node in members["nodes"]:
             for tor in members["tors"]:
                 _same_segment(problems, node, "fabric_ipv4", node.ipv4, node.ipv4_net, tor, tor.ipv4, tor.ipv4_net)
@@ -196,7 +217,8 @@ def _check_families(hosts, racks, spines, problems):
             if node.ipv6 is None:
                 for vip in node.vips:
                     if vip.prefix.version == 6:
-                        problems.add(node.name, vip.path, str(vip.prefix.network_address), "is an IPv6 VIP but the node has no IPv6 session (set fabric_ipv6)")
+                        why = "is an IPv6 VIP but the node has no IPv6 session (set fabric_ipv6)"
+                        problems.add(node.name, vip.address_path, str(vip.prefix.network_address), why)
                 for net, path in node.pod_cidrs:
                     if net.version == 6:
                         problems.add(node.name, path, str(net), "is an IPv6 pod CIDR but the node has no IPv6 session (set fabric_ipv6)")
@@ -256,7 +278,7 @@ def _check_asns(hosts, racks, spines, problems):
     for host in hosts.values():
         if host.role != "node" and host.asn is not None:
             infra[host.site].setdefault(host.asn, host.name)
-    for (site, _), members in racks.items():
+    for (site, _rack), members in racks.items():
         for node in members["nodes"]:
             if node.asn is not None and node.asn in infra[site]:
                 problems.add(node.name, "fabric_asn", node.asn, "is the ASN of %s; nodes need their own ASN for eBGP with their ToRs" % infra[site][node.asn])
@@ -267,13 +289,20 @@ def _check_asns(hosts, racks, spines, problems):
 
 
 def _check_vips(hosts, fabric, problems):
+    cap = fabric.bgp["max_prefixes"]
+    for host in hosts.values():
+        for version, family in FAMILIES:
+            count = len(host.prefixes(version))
+            if cap is not None and count > cap:
+                why = "announces %d %s prefixes (VIPs and pod CIDRs), more than fabric_bgp.max_prefixes (%d): its ToRs would drop the session"
+                problems.add(host.name, "fabric_vips", count, why % (count, family, cap))
     first = {}
     for host in hosts.values():
         for vip in host.vips:
             address = str(vip.prefix.network_address)
-            if not any(pool.version == vip.prefix.version and vip.prefix.subnet_of(pool) for pool in fabric.pools):
+            if fabric.pools is not None and not any(pool.version == vip.prefix.version and vip.prefix.subnet_of(pool) for pool in fabric.pools):
                 pools = ", ".join(str(p) for p in fabric.pools if p.version == vip.prefix.version) or "none of IPv%d" % vip.prefix.version
-                problems.add(host.name, _address_path(vip), address, "is outside every anycast pool (fabric_anycast_pools: %s)" % pools)
+                problems.add(host.name, vip.address_path, address, "is outside every anycast pool (fabric_anycast_pools: %s)" % pools)
             if vip.prefix in first:
                 owner, other = first[vip.prefix]
                 if other.attributes() != vip.attributes():
@@ -281,21 +310,18 @@ def _check_vips(hosts, fabric, problems):
                         host.name,
                         vip.path,
                         address,
-                        "is also a VIP of %s (%s) with different name or communities; every node announcing a VIP must describe it the same way" % (owner, other.path),
+                        "is also a VIP of %s (%s) with different name or communities; every node announcing a VIP must describe it the same way"
+                        % (owner, other.path),
                     )
             else:
                 first[vip.prefix] = (host.name, vip)
-
-
-def _address_path(vip):
-    return vip.path + ".address" if vip.name or vip.communities or vip.large_communities else vip.path
 
 
 def _check_pod_cidrs(hosts, fabric, problems):
     seen = []
     for host in hosts.values():
         for net, path in host.pod_cidrs:
-            pool = next((p for p in fabric.pools if p.version == net.version and p.overlaps(net)), None)
+            pool = next((p for p in fabric.pools or [] if p.version == net.version and p.overlaps(net)), None)
             if pool is not None:
                 problems.add(host.name, path, str(net), "overlaps anycast pool %s; pod CIDRs and VIPs must not share addresses" % pool)
             clash = next((owner for other, owner in seen if other.version == net.version and other.overlaps(net)), None)
@@ -379,7 +405,7 @@ def _tor_peers(host, racks, spines, fabric):
 
 def _spine_peers(host, racks, fabric):
     peers = []
-    for (site, _), members in sorted(racks.items()):
+    for (site, _rack), members in sorted(racks.items()):
         if site != host.site:
             continue
         cap = fabric.bgp["max_prefixes"] * len(members["nodes"])
@@ -400,7 +426,7 @@ def _export_policy(host):
         for vip in host.vips:
             if vip.prefix.version == version:
                 groups[(vip.communities, vip.large_communities)].append(str(vip.prefix))
-        for net, _ in host.pod_cidrs:
+        for net, _path in host.pod_cidrs:
             if net.version == version:
                 groups[((), ())].append(str(net))
         entries = [
@@ -448,7 +474,8 @@ def _intent(host, racks, spines, fabric):
             }
             for v in sorted(host.vips, key=lambda v: (v.prefix.version, v.prefix))
         ]
-        intent["pod_cidrs"] = [{"prefix": str(n), "family": "ipv%d" % n.version} for n, _ in sorted(host.pod_cidrs, key=lambda x: (x[0].version, x[0]))]
+        pods = sorted((n for n, _path in host.pod_cidrs), key=lambda n: (n.version, n))
+        intent["pod_cidrs"] = [{"prefix": str(n), "family": "ipv%d" % n.version} for n in pods]
         intent["exports"] = {family: [str(p) for p in host.prefixes(version)] for version, family in FAMILIES}
         intent["export_policy"] = _export_policy(host)
         intent["peers"] = _unique_ids(_node_peers(host, racks))

@@ -27,6 +27,10 @@ def show(value):
     # wrote plain YAML scalars, so show them the way they wrote them.
     if isinstance(value, str):
         return "'%s'" % value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
     if isinstance(value, (list, tuple)):
         return "[%s]" % ", ".join(show(v) for v in value)
     if isinstance(value, dict):
@@ -58,4 +62,3 @@ class Problems:
 
     def messages(self):
         return [str(p) for p in self._items]
-

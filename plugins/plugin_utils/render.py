@@ -49,7 +49,8 @@ def render(intent, password=None):
     whether a key is set, so that facts never carry it.
     """
     if intent.get("schema") != INTENT_SCHEMA:
-        raise RenderError("%s: intent schema %r is not %d: recompute it with anycast.fabric.fabric_facts" % (intent.get("hostname"), intent.get("schema"), INTENT_SCHEMA))
+        why = "%s: intent schema %r is not %d: recompute it with anycast.fabric.fabric_facts"
+        raise RenderError(why % (intent.get("hostname"), intent.get("schema"), INTENT_SCHEMA))
     if intent["bgp"]["password"] and not password:
         raise RenderError("%s: the fabric uses a BGP password (fabric_bgp.password) but none was given to the renderer" % intent["hostname"])
     secret = password if intent["bgp"]["password"] else None
@@ -159,7 +160,8 @@ def frr_view(intent):
             "max_prefixes": peer["max_prefixes"],
         }
         if peer["accept"]:
-            name = "FROM-%s" % peer["id"].upper()
+            # Peer ids are unique per host; upper-casing them could merge n1 and N1.
+            name = "FROM-%s" % peer["id"]
             prefix_lists.append(_prefix_list(name, fam, peer["accept"]))
             route_maps.append({"name": name, "action": "permit", "entries": [_route_map_entry(10, fam, name)]})
             neighbor["route_map_in"] = name
@@ -177,11 +179,16 @@ def frr_view(intent):
                 # withdraws the route.
                 name = "VIPS-%s" % tag
                 prefix_lists.append(_prefix_list(name, fam, vips))
-                route_maps.append({"name": name, "action": "permit", "entries": [_route_map_entry(10, fam, name)]})
+                entry = _route_map_entry(10, fam, name)
+                # Only from the VIP interface: the same address elsewhere
+                # (say a LoadBalancer IP on kube-ipvs0) is not a healthy VIP.
+                entry["interface"] = intent["vip_interface"]
+                route_maps.append({"name": name, "action": "permit", "entries": [entry]})
                 redistribute[fam] = name
             pods = [p["prefix"] for p in intent["pod_cidrs"] if p["family"] == fam]
             if pods:
                 networks[fam] = pods
+    timers = (bgp["keepalive_time"], bgp["hold_time"])
     if needs_deny_all:
         route_maps.append({"name": "DENY-ALL", "action": "deny", "entries": [{"seq": 10}]})
 
@@ -197,7 +204,7 @@ def frr_view(intent):
         # static routes); import-check would hold them back until some other
         # daemon installs them in the RIB.
         "no_import_check": bool(networks),
-        "timers": None if (bgp["keepalive_time"], bgp["hold_time"]) == (FRR_DEFAULTS["keepalive_time"], FRR_DEFAULTS["hold_time"]) else (bgp["keepalive_time"], bgp["hold_time"]),
+        "timers": None if timers == (FRR_DEFAULTS["keepalive_time"], FRR_DEFAULTS["hold_time"]) else timers,
         "bfd": {"interval": _non_default(bgp, "bfd_interval_ms"), "multiplier": _non_default(bgp, "bfd_multiplier")} if bgp["bfd"] else None,
         "bfd_profile": BFD_PROFILE,
         "ecmp_paths": _non_default(bgp, "ecmp_paths") if intent["role"] != "node" else None,

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDEN
+
 
 # Safe defaults. Each one is documented in docs/data-model.md; keep them in step.
 BGP_DEFAULTS = {
@@ -42,7 +44,7 @@ PASSWORD_MAX = 80  # TCP-MD5 keys are at most 80 bytes (RFC 2385 implementations
 def read_bgp(reader, value):
     """Validate `fabric_bgp` and merge it over the defaults."""
     path = "fabric_bgp"
-    given = reader.dict_of(path, value, BGP_DEFAULTS)
+    given = reader.dict_of(path, value, BGP_DEFAULTS, secret=True)
     if given is None:
         return dict(BGP_DEFAULTS)
     bgp = dict(BGP_DEFAULTS)
@@ -94,7 +96,7 @@ def _password(reader, path, raw):
     bad = not isinstance(raw, str) or not 1 <= len(raw) <= PASSWORD_MAX or any(c.isspace() or c in "\"'\\" or not c.isprintable() for c in raw)
     if bad:
         # Never echo a secret back, not even a wrong one.
-        reader.fail(path, "<hidden>", "must be 1-%d printable characters without spaces, quotes or backslashes" % PASSWORD_MAX)
+        reader.fail(path, HIDDEN, "must be 1-%d printable characters without spaces, quotes or backslashes" % PASSWORD_MAX)
         return None
     return raw
 
@@ -126,4 +128,3 @@ def asn_problem(value):
     if value in RESERVED_ASNS:
         return "is %s and cannot be used" % RESERVED_ASNS[value]
     return None
-

@@ -85,7 +85,7 @@ def test_invalid_inventory_fails_before_any_host_is_contacted_listing_all_errors
     assert "The fabric inventory has 4 problems; nothing was rendered or applied" in text
     for line in (
         "n1: fabric_vips[0] = '192.0.2.10': is outside every anycast pool (fabric_anycast_pools: 198.51.100.0/24)",
-        "n2: fabric_ipv4 = '10.9.9.9': is not on the same segment as tor1 (10.1.1.1, segment 10.9.9.0/24)",
+        "n2: fabric_ipv4 = '10.9.9.9': is not on the same segment as tor1 (10.1.1.1, segment 10.1.1.0/24)",
         "n2: fabric_asn = 65101: is the ASN of tor1; nodes need their own ASN for eBGP with their ToRs",
         "n3: fabric_rack = 'r7': no ToR (fabric_tors) serves rack 'r7' of site 'default'",
     ):

@@ -42,7 +42,7 @@ def bgp_settings(draw):
         bgp["password"] = PASSWORD
     bgp.update(
         graceful_restart=draw(st.booleans()),
-        max_prefixes=draw(st.integers(1, 100000)),
+        max_prefixes=draw(st.integers(8, 100000)),  # a node announces at most 6 VIPs and a pod CIDR per family
         ecmp_paths=draw(st.integers(1, 256)),
     )
     low = draw(st.integers(1, 100))
@@ -81,7 +81,12 @@ def fabrics(draw):
         n_spines = draw(st.integers(0, 2))
         for sp in range(n_spines):
             name = "%s-spine%d" % (site, sp)
-            hosts[name] = {"fabric_site": site, "fabric_asn": 65000 + s, "fabric_ipv4": "10.%d.0.%d/24" % (s, sp + 1), "fabric_ipv6": "2001:db8:%d::%d/64" % (s, sp + 1)}
+            hosts[name] = {
+                "fabric_site": site,
+                "fabric_asn": 65000 + s,
+                "fabric_ipv4": "10.%d.0.%d/24" % (s, sp + 1),
+                "fabric_ipv6": "2001:db8:%d::%d/64" % (s, sp + 1),
+            }
             groups["fabric_spines"].append(name)
         for r in range(draw(st.integers(1, 3))):
             rack, dual = "r%d" % r, draw(st.booleans())

@@ -30,7 +30,7 @@ def check_parses(tmp_path, name, text, filename):
 
 def test_every_host_of_the_small_fabric_parses(tmp_path):
     hosts, groups = small_fabric()
-    intents, _ = model.build(hosts, groups)
+    intents = model.build(hosts, groups)[0]
     for name, text in rendered((hosts, groups)).items():
         check_parses(tmp_path, name, text, render.config_filename(intents[name]))
 
@@ -78,7 +78,7 @@ def test_bfd_off_removes_every_bfd_line():
 
 def test_optional_features_render_and_parse(tmp_path):
     hosts, groups = small_fabric(fabric_bgp={"password": PASSWORD, "bfd": False, "ttl_security": True, "graceful_restart": True})
-    intents, _ = model.build(hosts, groups)
+    intents = model.build(hosts, groups)[0]
     texts = rendered((hosts, groups))
     assert "ttl security on;" in texts["n1"] and "graceful restart on;" in texts["n1"]
     assert " neighbor TORS-V4 ttl-security hops 1" in texts["n2"] and " bgp graceful-restart" in texts["n2"]
@@ -103,14 +103,14 @@ def test_no_password_line_without_password():
 
 def test_render_refuses_to_drop_a_configured_password():
     hosts, groups = small_fabric()
-    intents, _ = model.build(hosts, groups)
+    intents = model.build(hosts, groups)[0]
     with pytest.raises(render.RenderError, match="fabric_bgp.password"):
         render.render(intents["n1"])
 
 
 def test_render_refuses_intents_of_another_schema():
     hosts, groups = small_fabric()
-    intents, _ = model.build(hosts, groups)
+    intents = model.build(hosts, groups)[0]
     intent = dict(intents["n1"], schema=999)
     with pytest.raises(render.RenderError, match="schema"):
         render.render(intent, password=PASSWORD)
