@@ -35,14 +35,16 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
-.PHONY: help setup apt venv collections get-pip lint sanity unit changelog-lint build-test test clean golden
+.PHONY: help setup apt venv collections get-pip lint sanity unit lab-image integration bench-vips changelog-lint build-test test clean golden
 
 help:
 	@echo "Targets:"
 	@echo "  setup           install Debian packages, .venv, collections farm, get-pip stand-in"
 	@echo "  lint            yamllint, ansible-lint (production profile), ruff"
 	@echo "  sanity          ansible-test sanity on a clean copy of the collection"
-	@echo "  unit            pytest over tests/"
+	@echo "  unit            pytest over tests/unit (no containers)"
+	@echo "  integration     pytest over tests/integration: playbooks, modules on a real kernel, BIRD/FRR in containers"
+	@echo "  bench-vips      loopback_vip benchmark (writes benchmarks/results/loopback_vip.*)"
 	@echo "  changelog-lint  antsibull-changelog lint"
 	@echo "  build-test      build + install the tarball, run anycast.fabric.render from it"
 	@echo "  test            all of the above, in that order (what .ci/run runs)"
@@ -103,7 +105,19 @@ sanity: setup
 	cd $(SANITY_DIR) && ansible-test sanity --venv --python $(PYTHON_VERSION) --color no
 
 unit: setup
-	PYTHONPATH=$(COLLECTIONS_DIR) pytest
+	PYTHONPATH=$(COLLECTIONS_DIR) pytest tests/unit
+
+# Real daemons in containers: the Docker engine is started and the lab image
+# built (once, then cached by recipe hash) before the tests run.
+lab-image: setup
+	lab/docker-up.sh
+	lab/build-image.sh
+
+integration: setup lab-image
+	PYTHONPATH=$(COLLECTIONS_DIR) FABRIC_DOCKER_TESTS=1 pytest tests/integration
+
+bench-vips: setup
+	python benchmarks/loopback_vip.py --count 1000
 
 changelog-lint: setup
 	antsibull-changelog lint
@@ -112,7 +126,7 @@ changelog-lint: setup
 build-test: setup
 	scripts/build-test.sh
 
-test: setup lint sanity unit changelog-lint build-test
+test: setup lint sanity unit integration changelog-lint build-test
 
 # The golden files are the reviewed, committed output of the example
 # inventory; regenerate them only on purpose, and read `git diff` afterwards.

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """Benchmark: anycast.fabric.loopback_vip against an `ip addr add` command loop.
 
@@ -64,17 +63,17 @@ def main():
             module = {"anycast.fabric.loopback_vip": {"addresses": vips, "purge": True, "state_dir": state}}
             path = os.path.join(tmp, "module.json")
             playbook(path, [module])
-            rows["module: add %d" % opts.count], _ = timed_run(netns, path)
+            rows["module: add %d" % opts.count] = timed_run(netns, path)[0]
             assert addresses_on_lo(netns) >= opts.count
             rows["module: re-run, no change"], out = timed_run(netns, path)
             assert "changed=0" in out, out
             playbook(path, [{"anycast.fabric.loopback_vip": {"addresses": [], "purge": True, "state_dir": state}}])
-            rows["module: purge %d" % opts.count], _ = timed_run(netns, path)
+            rows["module: purge %d" % opts.count] = timed_run(netns, path)[0]
 
             # The hand-written alternative: one command task per address.
             loop = os.path.join(tmp, "loop.json")
             playbook(loop, [{"ansible.builtin.command": "ip addr add {{ item }}/32 dev lo", "loop": vips, "changed_when": True}])
-            rows["command loop: add %d" % opts.count], _ = timed_run(netns, loop)
+            rows["command loop: add %d" % opts.count] = timed_run(netns, loop)[0]
     finally:
         subprocess.run(["ip", "netns", "delete", netns], check=False)
 

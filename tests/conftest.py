@@ -70,8 +70,8 @@ def repo():
 HOST_PYTHON = "/usr/bin/python3"
 
 
-def run_module(module, args, netns=None, check=False, diff=False, python=HOST_PYTHON):
-    """Run one module on localhost (optionally inside a network namespace); return its result dict.
+def run_module(module, args, netns=None, check=False, diff=False, python=HOST_PYTHON, container=None):
+    """Run one module on localhost, in a network namespace, or in a lab container; return its result dict.
 
     A two-task playbook registers the result and writes it out as JSON, so the
     test sees exactly what a playbook would (the diff included), in check mode
@@ -98,7 +98,16 @@ def run_module(module, args, netns=None, check=False, diff=False, python=HOST_PY
         with open(playbook, "w") as handle:
             json.dump(play, handle)
         cmd = ["ip", "netns", "exec", netns] if netns else []
-        cmd += [str(BIN / "ansible-playbook"), playbook, "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=%s" % python]
+        cmd += [str(BIN / "ansible-playbook"), playbook, "-e", "ansible_python_interpreter=%s" % python]
+        if container:
+            # The result file is written on the controller, whatever the target.
+            play[0]["hosts"] = container
+            play[0]["tasks"][1]["delegate_to"] = "localhost"
+            with open(playbook, "w") as handle:
+                json.dump(play, handle)
+            cmd += ["-i", "%s," % container, "-c", "community.docker.docker"]
+        else:
+            cmd += ["-i", "localhost,", "-c", "local"]
         cmd += ["--check"] if check else []
         cmd += ["--diff"] if diff else []
         proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=300, check=False)

@@ -222,7 +222,12 @@ def _export_route_map(intent, peer, prefix_lists, route_maps):
         for index, entry in enumerate(intent["export_policy"].get(fam, []), start=1):
             list_name = "%s-%d" % (name, index)
             prefix_lists.append(_prefix_list(list_name, fam, entry["prefixes"]))
-            entries.append(_route_map_entry(10 * index, fam, list_name, entry["communities"], entry["large_communities"]))
+            route_map_entry = _route_map_entry(10 * index, fam, list_name, entry["communities"], entry["large_communities"])
+            # Redistributed connected routes get origin "incomplete", network
+            # statements and BIRD's routes "IGP": left alone, a ToR would
+            # prefer BIRD nodes on origin and never ECMP over FRR nodes.
+            route_map_entry["origin_igp"] = True
+            entries.append(route_map_entry)
     else:
         name = "TO-%s-%s" % (GROUP_TAG[peer["role"]], tag)
         prefix_lists.append(_prefix_list(name, fam, peer["export"]))

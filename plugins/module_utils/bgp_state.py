@@ -1,0 +1,228 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parsing BIRD and FRR state into one session shape, and comparing snapshots.
+
+Pure functions over the daemons' own output (`birdc show protocols all`,
+`birdc show bfd sessions`, vtysh JSON), so they are tested against output
+captured from the real daemons.
+
+A session is a dict:
+  name, peer, peer_as, local_as, family, state, established, since,
+  generation, prefixes_received, prefixes_sent, bfd, last_error
+`generation` changes exactly when the session re-establishes (BIRD: the time
+stamp of its last state change; FRR: its count of established connections,
+since FRR's epoch is recomputed from the uptime and jitters by a second);
+comparing it across two snapshots tells whether an apply reset the session.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+BIRD_HEADER_RE = re.compile(
+    r"^(?P<name>\S+)\s+(?P<proto>\S+)\s+(?P<table>\S+)\s+(?P<state>\S+)\s+"
+    r"(?P<since>\d{4}-\d\d-\d\d(?: \d\d:\d\d:\d\d(?:\.\d+)?)?|\d\d:\d\d:\d\d(?:\.\d+)?)\s*(?P<info>.*)$"
+)
+BIRD_DETAIL_RE = re.compile(r"^\s+(?P<key>[A-Za-z][A-Za-z0-9 -]*):\s*(?P<value>.*)$")
+
+
+def _session(**fields):
+    session = dict(
+        name=None,
+        peer=None,
+        peer_as=None,
+        local_as=None,
+        family=None,
+        state=None,
+        established=False,
+        since=None,
+        generation=None,
+        prefixes_received=None,
+        prefixes_sent=None,
+        bfd=None,
+        last_error=None,
+    )
+    session.update(fields)
+    return session
+
+
+def _int(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_bird_protocols(text):
+    """`birdc show protocols all` -> (sessions, protocols).
+
+    protocols: {name: state} for every protocol (device, direct, bfd, ...),
+    used to notice a protocol that went down during an apply.
+    """
+    sessions, protocols = [], {}
+    current = None
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("BIRD ") or line.startswith("Name "):
+            continue
+        header = BIRD_HEADER_RE.match(line)
+        if header and not line[0].isspace():
+            protocols[header.group("name")] = header.group("state")
+            current = None
+            if header.group("proto") == "BGP":
+                info = header.group("info").strip()
+                since = header.group("since")
+                current = _session(name=header.group("name"), state=info or header.group("state"), since=since, generation=since)
+                sessions.append(current)
+            continue
+        if current is None:
+            continue
+        stripped = line.strip()
+        if stripped.startswith("Channel "):
+            current["family"] = stripped.split()[1]
+            continue
+        detail = BIRD_DETAIL_RE.match(line)
+        if not detail:
+            continue
+        key, value = detail.group("key"), detail.group("value").strip()
+        if key == "BGP state":
+            current["state"] = value
+        elif key == "Neighbor address":
+            current["peer"] = value.split("%")[0]
+        elif key == "Neighbor AS":
+            current["peer_as"] = _int(value)
+        elif key == "Local AS":
+            current["local_as"] = _int(value)
+        elif key == "Last error":
+            current["last_error"] = value
+        elif key == "Routes":
+            imported = re.search(r"(\d+) imported", value)
+            exported = re.search(r"(\d+) exported", value)
+            current["prefixes_received"] = int(imported.group(1)) if imported else None
+            current["prefixes_sent"] = int(exported.group(1)) if exported else None
+    for session in sessions:
+        session["established"] = session["state"] == "Established"
+    return sessions, protocols
+
+
+def parse_bird_bfd(text):
+    """`birdc show bfd sessions` -> {peer address: 'up'|'down'|...}."""
+    states = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and re.match(r"^[0-9a-fA-F:.]+$", fields[0]) and ("." in fields[0] or ":" in fields[0]):
+            states[fields[0].split("%")[0]] = fields[2].lower()
+    return states
+
+
+FRR_FAMILIES = {"ipv4Unicast": "ipv4", "ipv6Unicast": "ipv6"}
+
+
+def parse_frr_summary(text):
+    """`show bgp vrf default summary json` -> sessions (one per peer and address family)."""
+    data = json.loads(text) if isinstance(text, str) else text
+    sessions = []
+    for section, family in FRR_FAMILIES.items():
+        block = data.get(section) or {}
+        for peer, info in sorted((block.get("peers") or {}).items()):
+            state = info.get("state")
+            sessions.append(
+                _session(
+                    name=info.get("desc") or info.get("hostname") or peer,
+                    peer=peer,
+                    peer_as=info.get("remoteAs"),
+                    local_as=info.get("localAs", block.get("as")),
+                    family=family,
+                    state=state,
+                    established=state == "Established",
+                    since=str(info["peerUptimeEstablishedEpoch"]) if state == "Established" and "peerUptimeEstablishedEpoch" in info else None,
+                    generation=str(info.get("connectionsEstablished")),
+                    prefixes_received=info.get("pfxRcd"),
+                    prefixes_sent=info.get("pfxSnt"),
+                )
+            )
+    return sessions
+
+
+def parse_frr_bfd(text):
+    """`show bfd peers json` -> {peer address: 'up'|'down'|...}."""
+    data = json.loads(text) if isinstance(text, str) else text
+    return dict((item.get("peer"), item.get("status")) for item in data or [] if item.get("peer"))
+
+
+def parse_frr_route(text, prefix):
+    """`show ip[v6] route PREFIX json` -> the next hops installed in the FIB for PREFIX."""
+    data = json.loads(text) if isinstance(text, str) else text
+    hops = []
+    for entry in data.get(prefix, []) if isinstance(data, dict) else []:
+        if not entry.get("installed") and not entry.get("selected"):
+            continue
+        for hop in entry.get("nexthops", []):
+            if hop.get("fib") and hop.get("ip"):
+                hops.append(hop["ip"])
+    return sorted(set(hops))
+
+
+def with_bfd(sessions, bfd_states):
+    for session in sessions:
+        session["bfd"] = bfd_states.get(session["peer"])
+    return sessions
+
+
+def _key(session):
+    return (session["peer"], session["family"])
+
+
+def broken_sessions(before, after):
+    """Sessions Established before the change, still configured, and not Established now."""
+    now = dict((_key(s), s) for s in after)
+    broken = []
+    for session in before:
+        current = now.get(_key(session))
+        if session["established"] and current is not None and not current["established"]:
+            broken.append(current)
+    return broken
+
+
+def reset_sessions(before, after):
+    """Sessions that were Established before and have been re-established since."""
+    now = dict((_key(s), s) for s in after)
+    return [
+        now[_key(s)]
+        for s in before
+        if s["established"] and _key(s) in now and now[_key(s)]["established"] and now[_key(s)]["generation"] != s["generation"]
+    ]
+
+
+def protocols_gone_down(before, after, sessions=()):
+    """BIRD protocols (device, direct, bfd, static) that were up and are not any more.
+
+    BGP protocols given in `sessions` are left out: broken_sessions() reports
+    them with their state and last error.
+    """
+    skip = set(s["name"] for s in sessions)
+    return sorted(name for name, state in before.items() if state == "up" and name in after and after[name] != "up" and name not in skip)
+
+
+def describe(session):
+    text = "%s (%s, AS %s) is %s" % (session["name"], session["peer"], session["peer_as"], session["state"])
+    if session.get("last_error"):
+        text += ": %s" % session["last_error"]
+    return text
+
+
+ROUTE_LINE_RE = re.compile(r"^([0-9a-fA-F:.]+/\d+)\s")
+
+
+def parse_bird_route_export(text):
+    """`birdc show route export PROTO` -> the prefixes exported to that session."""
+    return sorted(set(m.group(1) for m in (ROUTE_LINE_RE.match(line) for line in text.splitlines()) if m))
+
+
+def parse_frr_advertised(text):
+    """`show bgp ... neighbors X advertised-routes json` -> the prefixes advertised to X."""
+    data = json.loads(text) if isinstance(text, str) and text.strip() else {}
+    return sorted((data.get("advertisedRoutes") or {}).keys())

@@ -1,0 +1,436 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: routing_config
+short_description: Apply a BIRD 2 or FRR configuration safely, with validation, post-check and rollback
+version_added: 0.1.0
+description:
+  - Writes a rendered routing daemon configuration and applies it to the running daemon the way a careful
+    operator would, without ever restarting the daemon.
+  - B(Unchanged content) changes nothing and makes no daemon call that could reset a session.
+  - B(Changed content) is first validated with the daemon's own checker (C(bird -p -c), C(vtysh -C -f)); a
+    rejected candidate fails the task with the checker's message and leaves the file and the daemon untouched.
+  - B(BIRD) is reconfigured with C(birdc configure "FILE" timeout N). The module then waits for the sessions that
+    were Established to be Established again (and for no protocol that was up to be down), and only then
+    confirms with C(birdc configure confirm). If the post-check fails it runs C(birdc configure undo), restores
+    the previous file and fails, naming the sessions that broke. If the module itself dies before confirming,
+    BIRD undoes the change on its own after O(confirm_timeout) seconds.
+  - B(FRR) is changed with C(frr-reload.py) (C(--test) gives the delta returned as RV(commands), C(--reload)
+    applies it without restarting daemons). The running configuration is snapshotted first; if the reload or the
+    post-check fails, the previous file is restored and the snapshot is reloaded.
+  - When the daemon is not running, the validated file is written and nothing else happens; the daemon reads it
+    when it starts.
+  - The file is written atomically (temporary file and rename) with O(owner), O(group) and O(mode); it is never
+    world-readable because it may hold BGP passwords. Passwords are masked in the diff and in RV(commands).
+author:
+  - anycast.fabric contributors (@anycast-fabric)
+options:
+  daemon:
+    description: The routing daemon the configuration is for.
+    type: str
+    choices: [bird, frr]
+    required: true
+  content:
+    description:
+      - The complete configuration text, usually C(fabric_intent | anycast.fabric.render_config(...)).
+      - Not logged, since it may contain BGP passwords.
+    type: str
+    required: true
+  dest:
+    description:
+      - The daemon's configuration file. Defaults to C(/etc/bird/bird.conf) for BIRD and C(/etc/frr/frr.conf) for FRR.
+    type: path
+  validate:
+    description: Check the candidate with the daemon's own parser before writing it.
+    type: bool
+    default: true
+  reload:
+    description: Apply the written file to the running daemon. With V(false) only the file is written.
+    type: bool
+    default: true
+  backup:
+    description: Keep a timestamped copy of the previous file next to it, returned as RV(backup_file).
+    type: bool
+    default: true
+  owner:
+    description: Owner of the file. Defaults to C(bird) or C(frr).
+    type: str
+  group:
+    description: Group of the file. Defaults to C(bird) or C(frr).
+    type: str
+  mode:
+    description: Mode of the file; readable by the daemon, never by others.
+    type: raw
+    default: "0640"
+  session_wait:
+    description:
+      - Seconds to wait, after applying, for every session that was Established before to be Established again.
+    type: int
+    default: 30
+  settle_time:
+    description:
+      - Seconds the post-check observes the sessions at least, so that a change that drops a session a moment
+        after the reload is still caught.
+    type: int
+    default: 3
+  confirm_timeout:
+    description:
+      - BIRD only. BIRD reverts the reconfiguration by itself unless it is confirmed within this many seconds
+        (C(birdc configure ... timeout)). Must exceed O(session_wait). Defaults to O(session_wait) + 30.
+    type: int
+  rollback:
+    description:
+      - Roll back when the post-check fails. With V(false) a failed post-check only fails the task (BIRD's
+        change is still confirmed).
+    type: bool
+    default: true
+  bird_socket:
+    description: BIRD's control socket.
+    type: path
+    default: /run/bird/bird.ctl
+  frr_reload_path:
+    description: Path of FRR's C(frr-reload.py) (Debian package C(frr-pythontools)).
+    type: path
+    default: /usr/lib/frr/frr-reload.py
+extends_documentation_fragment:
+  - anycast.fabric.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Validates the candidate and returns the diff and, for a running FRR, the commands C(frr-reload.py) would run.
+  diff_mode:
+    support: full
+  platform:
+    support: full
+    platforms: posix
+requirements:
+  - BIRD 2 (C(bird), C(birdc)) or FRR 8 (C(vtysh), C(frr-reload.py) with C(service integrated-vtysh-config)) on the host
+notes:
+  - Never restarts a daemon. FRR needs C(service integrated-vtysh-config) in C(/etc/frr/vtysh.conf) for C(frr-reload.py).
+seealso:
+  - module: anycast.fabric.bgp_info
+"""
+
+EXAMPLES = r"""
+- name: Apply the node's rendered BIRD configuration
+  anycast.fabric.routing_config:
+    daemon: bird
+    content: "{{ fabric_intent | anycast.fabric.render_config(password=fabric_bgp.password | default(none)) }}"
+
+- name: Apply a ToR's FRR configuration, waiting up to a minute for its sessions
+  anycast.fabric.routing_config:
+    daemon: frr
+    content: "{{ lookup('ansible.builtin.file', 'rendered/' ~ inventory_hostname ~ '/frr.conf') }}"
+    session_wait: 60
+  register: applied
+
+- name: Show what frr-reload changed
+  ansible.builtin.debug:
+    var: applied.commands
+"""
+
+RETURN = r"""
+before:
+  description: SHA-256 of the file before the run (V(null) when there was none).
+  returned: always
+  type: str
+  sample: 0b8e1c7b5e3e4f0e9b7d6c1a2f3e4d5c6b7a8e9f0a1b2c3d4e5f6a7b8c9d0e1f
+after:
+  description: SHA-256 of the requested content.
+  returned: always
+  type: str
+commands:
+  description:
+    - FRR only, when the daemon runs. The vtysh commands C(frr-reload.py) runs (or would run, in check mode),
+      passwords masked. Empty for BIRD, which cannot preview a reconfiguration.
+  returned: always
+  type: list
+  elements: str
+  sample: ["router bgp 65101", " neighbor 10.1.1.13 remote-as 4200000001"]
+reloaded:
+  description: Whether the running daemon was reconfigured.
+  returned: always
+  type: bool
+daemon_running:
+  description: Whether the daemon was running.
+  returned: always
+  type: bool
+sessions_before:
+  description: BGP sessions before the change, as returned by M(anycast.fabric.bgp_info).
+  returned: when the daemon runs
+  type: list
+  elements: dict
+sessions_after:
+  description: BGP sessions after the change (or after the rollback).
+  returned: when the daemon runs
+  type: list
+  elements: dict
+sessions_reset:
+  description: Peers whose session was Established before and re-established during the apply.
+  returned: when the daemon runs
+  type: list
+  elements: str
+broken:
+  description: Sessions (and BIRD protocols) that failed the post-check.
+  returned: on post-check failure
+  type: list
+  elements: str
+rolled_back:
+  description: Whether a failed apply was rolled back.
+  returned: always
+  type: bool
+backup_file:
+  description: The copy of the previous file.
+  returned: when a backup was made
+  type: str
+  sample: /etc/bird/bird.conf.12345.2026-11-22@10:00:00~
+"""
+
+import hashlib
+import os
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+from ansible_collections.anycast.fabric.plugins.module_utils.bgp_state import broken_sessions, describe, protocols_gone_down, reset_sessions
+from ansible_collections.anycast.fabric.plugins.module_utils.daemons import Bird, DaemonError, Frr, mask_secrets
+
+POLL_INTERVAL = 0.5
+
+
+def sha256(text):
+    return None if text is None else hashlib.sha256(to_bytes(text)).hexdigest()
+
+
+def read_file(path):
+    try:
+        with open(path, "rb") as handle:
+            return to_text(handle.read())
+    except (IOError, OSError):
+        return None
+
+
+def write_temp(directory, content):
+    fd, path = tempfile.mkstemp(dir=directory, prefix=".anycast-fabric-", suffix=".conf")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(to_bytes(content))
+    return path
+
+
+def post_check(daemon, before, wait, settle):
+    """Wait until nothing that worked before is broken; return the list of what is broken."""
+    start = time.time()
+    while True:
+        now = daemon.state()
+        broken = [describe(s) for s in broken_sessions(before.sessions, now.sessions)]
+        broken += ["protocol %s is down" % name for name in protocols_gone_down(before.protocols, now.protocols, now.sessions)]
+        elapsed = time.time() - start
+        if not broken and elapsed >= settle:
+            return [], now
+        if elapsed >= wait:
+            return broken, now
+        time.sleep(POLL_INTERVAL)
+
+
+def session_names(sessions):
+    return sorted("%s (%s)" % (s["name"], s["peer"]) for s in sessions)
+
+
+class Apply:
+    """One run of the module: holds the module, the daemon and the result."""
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        if params["daemon"] == "bird":
+            self.daemon = Bird(module, params["bird_socket"])
+        else:
+            self.daemon = Frr(module, params["frr_reload_path"])
+        self.dest = params["dest"] or self.daemon.default_dest
+        self.result = dict(changed=False, commands=[], reloaded=False, daemon_running=False, rolled_back=False, dest=self.dest)
+
+    def fail(self, msg, **extra):
+        self.result.update(extra)
+        self.module.fail_json(msg=msg, **self.result)
+
+    def file_args(self, path):
+        params = self.module.params
+        return self.module.load_file_common_arguments(
+            dict(path=path, owner=params["owner"] or self.daemon.owner, group=params["group"] or self.daemon.group, mode=params["mode"])
+        )
+
+    def run(self):
+        params, module = self.module.params, self.module
+        content = params["content"]
+        old = read_file(self.dest)
+        self.result.update(before=sha256(old), after=sha256(content))
+        running = params["reload"] and self.daemon.running()
+        self.result["daemon_running"] = running
+        if running:
+            self.result["sessions_before"] = self.daemon.state().sessions
+
+        if old == content:
+            # Nothing to apply: at most ownership or mode to mend (check mode
+            # only reports it), never a reload.
+            self.result["changed"] = module.set_fs_attributes_if_different(self.file_args(self.dest), False)
+            self.result["sessions_after"] = self.result.get("sessions_before", [])
+            self.result["sessions_reset"] = []
+            return self.result
+
+        directory = os.path.dirname(self.dest) or "."
+        if not os.path.isdir(directory):
+            self.fail("%s does not exist: is %s installed?" % (directory, params["daemon"]))
+        candidate = write_temp(directory, content)
+        try:
+            os.chmod(candidate, 0o600)
+            if params["validate"]:
+                ok, message = self.daemon.validate(candidate)
+                if not ok:
+                    self.fail("%s rejected the new configuration; %s and the daemon were left untouched:\n%s"
+                              % (params["daemon"], self.dest, mask_secrets(message.replace(candidate, self.dest))))
+            if module._diff:
+                self.result["diff"] = dict(
+                    before=mask_secrets(old or ""),
+                    after=mask_secrets(content),
+                    before_header=self.dest,
+                    after_header=self.dest,
+                )
+            if running:
+                self.result["commands"] = [mask_secrets(c) for c in self.daemon.delta(candidate)]
+            self.result["changed"] = True
+            if module.check_mode:
+                return self.result
+            self.apply(candidate, old, running)
+        except DaemonError as exc:
+            self.fail(str(exc))
+        finally:
+            if os.path.exists(candidate):
+                os.unlink(candidate)
+        return self.result
+
+    def install(self, candidate, old):
+        if self.module.params["backup"] and old is not None:
+            self.result["backup_file"] = self.module.backup_local(self.dest)
+        self.module.atomic_move(candidate, self.dest)
+        self.module.set_fs_attributes_if_different(self.file_args(self.dest), True)
+
+    def restore_file(self, old):
+        if old is None:
+            os.unlink(self.dest)
+            return
+        restored = write_temp(os.path.dirname(self.dest) or ".", old)
+        self.module.atomic_move(restored, self.dest)
+        self.module.set_fs_attributes_if_different(self.file_args(self.dest), True)
+
+    def apply(self, candidate, old, running):
+        params = self.module.params
+        if not running:
+            self.install(candidate, old)
+            return
+        before = self.daemon.state()
+        if params["daemon"] == "bird":
+            self.apply_bird(candidate, old, before)
+        else:
+            self.apply_frr(candidate, old, before)
+
+    def finish(self, before, after):
+        self.result["sessions_after"] = after.sessions
+        self.result["sessions_reset"] = session_names(reset_sessions(before.sessions, after.sessions))
+
+    def apply_bird(self, candidate, old, before):
+        params = self.module.params
+        timeout = params["confirm_timeout"] or params["session_wait"] + 30
+        if timeout <= params["session_wait"]:
+            self.fail("confirm_timeout (%d) must exceed session_wait (%d), or BIRD would undo the change while it is being checked"
+                      % (timeout, params["session_wait"]))
+        self.install(candidate, old)
+        try:
+            self.daemon.configure(self.dest, timeout)
+        except DaemonError as exc:
+            self.restore_file(old)
+            self.fail("BIRD refused the reconfiguration; the previous file was restored: %s" % exc, rolled_back=True)
+        self.result["reloaded"] = True
+        broken, after = post_check(self.daemon, before, params["session_wait"], params["settle_time"])
+        if broken and params["rollback"]:
+            self.daemon.undo()
+            self.restore_file(old)
+            _ignored, after = post_check(self.daemon, before, params["session_wait"], 0)
+            self.finish(before, after)
+            self.fail("post-check failed, rolled back (birdc configure undo) and restored %s: %s" % (self.dest, "; ".join(broken)),
+                      broken=broken, rolled_back=True)
+        self.daemon.confirm()
+        self.finish(before, after)
+        if broken:
+            self.fail("post-check failed (rollback disabled): %s" % "; ".join(broken), broken=broken)
+
+    def apply_frr(self, candidate, old, before):
+        params = self.module.params
+        snapshot = write_temp(os.path.dirname(self.dest) or ".", self.daemon.running_config())
+        os.chmod(snapshot, 0o600)
+        try:
+            self.install(candidate, old)
+            try:
+                self.daemon.reload(self.dest)
+            except DaemonError as exc:
+                broken, after = [str(exc)], self.daemon.state()
+            else:
+                self.result["reloaded"] = True
+                broken, after = post_check(self.daemon, before, params["session_wait"], params["settle_time"])
+            if broken and params["rollback"]:
+                # frr-reload.py saves the running config over frr.conf ("write")
+                # whenever it loads another file, so the snapshot goes first and
+                # the previous file is put back afterwards.
+                self.daemon.reload(snapshot)
+                self.restore_file(old)
+                _ignored, after = post_check(self.daemon, before, params["session_wait"], 0)
+                self.finish(before, after)
+                self.fail("apply failed, restored %s and reloaded the previous running configuration: %s" % (self.dest, "; ".join(broken)),
+                          broken=broken, rolled_back=True)
+            self.finish(before, after)
+            if broken:
+                self.fail("apply failed (rollback disabled): %s" % "; ".join(broken), broken=broken)
+        finally:
+            os.unlink(snapshot)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            daemon=dict(type="str", choices=["bird", "frr"], required=True),
+            content=dict(type="str", required=True, no_log=True),
+            dest=dict(type="path"),
+            validate=dict(type="bool", default=True),
+            reload=dict(type="bool", default=True),
+            backup=dict(type="bool", default=True),
+            owner=dict(type="str"),
+            group=dict(type="str"),
+            mode=dict(type="raw", default="0640"),
+            session_wait=dict(type="int", default=30),
+            settle_time=dict(type="int", default=3),
+            confirm_timeout=dict(type="int"),
+            rollback=dict(type="bool", default=True),
+            bird_socket=dict(type="path", default="/run/bird/bird.ctl"),
+            frr_reload_path=dict(type="path", default="/usr/lib/frr/frr-reload.py"),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        result = Apply(module).run()
+    except DaemonError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
