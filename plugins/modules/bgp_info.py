@@ -55,6 +55,12 @@ options:
   min_paths:
     description: Wait until every prefix in O(prefixes) has at least this many installed next hops.
     type: int
+  expected_paths:
+    description:
+      - Wait until each prefix has at least the given number of installed next hops (FRR routers only);
+        usually C(fabric_intent | anycast.fabric.expected_paths). Its prefixes are reported in RV(routes) too.
+    type: dict
+    default: {}
   max_paths:
     description:
       - Wait until every prefix in O(prefixes) has at most this many installed next hops (for example V(0) to
@@ -214,6 +220,9 @@ def unmet(params, sessions, routes):
         for peer in sorted(wanted - set(s["peer"] for s in sessions)):
             missing.append("no session with %s is configured" % peer)
     for prefix, route in sorted(routes.items()):
+        wanted = params["expected_paths"].get(prefix)
+        if wanted is not None and route["paths"] < int(wanted):
+            missing.append("%s has %d path(s), expected %s" % (prefix, route["paths"], wanted))
         if params["min_paths"] is not None and route["paths"] < params["min_paths"]:
             missing.append("%s has %d path(s), expected at least %d" % (prefix, route["paths"], params["min_paths"]))
         if params["max_paths"] is not None and route["paths"] > params["max_paths"]:
@@ -239,6 +248,7 @@ def main():
             wait_for_established=dict(type="bool", default=False),
             peers=dict(type="list", elements="str", default=[]),
             min_paths=dict(type="int"),
+            expected_paths=dict(type="dict", default={}),
             max_paths=dict(type="int"),
             timeout=dict(type="int", default=60),
             bird_socket=dict(type="path", default="/run/bird/bird.ctl"),
@@ -255,7 +265,7 @@ def main():
         if not daemon.running():
             module.fail_json(msg="%s is not running (or its control interface is unreachable)" % daemon.name, **result)
         while True:
-            sessions, routes = read(daemon, params["prefixes"])
+            sessions, routes = read(daemon, sorted(set(params["prefixes"]) | set(params["expected_paths"])))
             missing = unmet(params, sessions, routes)
             if not missing or time.time() - start >= params["timeout"]:
                 break

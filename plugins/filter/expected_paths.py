@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that derive the expected live state and the rollout order from intents."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.anycast.fabric.plugins.plugin_utils.rollout import expected_paths, rollout
+
+
+def _expected_paths(intent):
+    if not isinstance(intent, dict) or "role" not in intent:
+        raise AnsibleFilterError("anycast.fabric.expected_paths expects a host intent (fabric_intent)")
+    return expected_paths(intent)
+
+
+def _rollout(intents, role="node"):
+    if not isinstance(intents, dict):
+        raise AnsibleFilterError("anycast.fabric.rollout expects fabric_intents, the mapping of every host's intent")
+    return rollout(intents, role)
+
+
+class FilterModule:
+    def filters(self):
+        return {"expected_paths": _expected_paths, "rollout": _rollout}
