@@ -35,7 +35,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
-.PHONY: help setup apt venv collections get-pip lint sanity unit lab-image integration bench-vips changelog-lint build-test test clean golden
+.PHONY: help setup apt venv collections get-pip lint sanity unit lab-image integration bench-vips docs-lint changelog-lint build-test test clean golden
 
 help:
 	@echo "Targets:"
@@ -45,6 +45,7 @@ help:
 	@echo "  unit            pytest over tests/unit (no containers)"
 	@echo "  integration     pytest over tests/integration: playbooks, modules on a real kernel, BIRD/FRR in containers"
 	@echo "  bench-vips      loopback_vip benchmark (writes benchmarks/results/loopback_vip.*)"
+	@echo "  docs-lint       antsibull-docs lint of every module, plugin and role doc"
 	@echo "  changelog-lint  antsibull-changelog lint"
 	@echo "  build-test      build + install the tarball, run anycast.fabric.render from it"
 	@echo "  test            all of the above, in that order (what .ci/run runs)"
@@ -119,6 +120,11 @@ integration: setup lab-image
 bench-vips: setup
 	python benchmarks/loopback_vip.py --count 1000
 
+# Every module, plugin and role documents itself: ansible-doc must render
+# them and antsibull-docs must find nothing wrong in the markup.
+docs-lint: setup
+	cd $(COLLECTION_LINK) && antsibull-docs lint-collection-docs --plugin-docs .
+
 changelog-lint: setup
 	antsibull-changelog lint
 	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
@@ -126,7 +132,7 @@ changelog-lint: setup
 build-test: setup
 	scripts/build-test.sh
 
-test: setup lint sanity unit integration changelog-lint build-test
+test: setup lint sanity unit integration docs-lint changelog-lint build-test
 
 # The golden files are the reviewed, committed output of the example
 # inventory; regenerate them only on purpose, and read `git diff` afterwards.
