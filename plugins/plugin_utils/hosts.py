@@ -9,6 +9,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.health import read_health
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader, community
 from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import MAX_ASN, asn_problem
 
@@ -29,7 +30,7 @@ HOST_VARIABLES = (
     "fabric_vip_interface",
     "fabric_pod_cidrs",
 )
-VIP_KEYS = ("address", "name", "communities", "large_communities")
+VIP_KEYS = ("address", "name", "communities", "large_communities", "health")
 DAEMONS = {"node": ("bird", "frr"), "tor": ("frr",), "spine": ("frr",)}
 ROLE_LABELS = {"node": "nodes", "tor": "ToRs", "spine": "spines"}
 DEFAULT_SITE = "default"
@@ -44,6 +45,7 @@ class Vip:
     name: Optional[str] = None
     communities: tuple = ()
     large_communities: tuple = ()
+    health: Optional[dict] = None  # normalised by health.read_health; None: always announced
 
     def attributes(self):
         return (self.name, self.communities, self.large_communities)
@@ -194,6 +196,7 @@ def _read_vip(reader, path, item):
         vip.name = reader.name(path + ".name", item["name"], "a VIP name")
     vip.communities = _communities(reader, path + ".communities", item.get("communities"), 2)
     vip.large_communities = _communities(reader, path + ".large_communities", item.get("large_communities"), 3)
+    vip.health = read_health(reader, path + ".health", item.get("health"))
     # A VIP with a rejected attribute is left out altogether, so that other
     # nodes' correct copies are not reported as conflicting with a half of it.
     return vip if len(reader.problems) == before else None

@@ -471,6 +471,7 @@ def _intent(host, racks, spines, fabric):
                 "name": v.name,
                 "communities": list(v.communities),
                 "large_communities": list(v.large_communities),
+                "health": v.health,
             }
             for v in sorted(host.vips, key=lambda v: (v.prefix.version, v.prefix))
         ]
