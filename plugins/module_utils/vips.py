@@ -51,13 +51,16 @@ def is_protected(vip):
     return ip.is_loopback or ip.is_link_local or ip.is_unspecified
 
 
-def plan(desired, current, owned, state, purge):
+def plan(desired, current, owned, state, purge, exclude=()):
     """Return (to_add, to_remove, new_owned) as sorted lists.
 
     desired: VIPs asked for; current: host routes on the interface now;
-    owned: VIPs this module added before (its record).
+    owned: VIPs this module added before (its record); exclude: VIPs another
+    manager (the health agent) owns: never added, never removed, and dropped
+    from the record so that no later purge touches them.
     """
-    desired, current, owned = set(desired), set(current), set(owned)
+    exclude = set(exclude)
+    desired, current, owned = set(desired) - exclude, set(current), set(owned) - exclude
     if state == "present":
         to_add = desired - current
         to_remove = (owned - desired) & current if purge else set()

@@ -58,6 +58,15 @@ options:
       - With O(state=present), also remove VIPs that this module added earlier and that are no longer listed.
     type: bool
     default: false
+  exclude:
+    description:
+      - VIPs managed by something else, typically the health agent of the C(anycast.fabric.healthcheck) role,
+        which adds and removes them as their service's health changes.
+      - They are never added or removed by this module and leave its ownership record, so a purge never
+        withdraws them.
+    type: list
+    elements: str
+    default: []
   arp_sysctls:
     description:
       - Set C(net.ipv4.conf.all.arp_ignore=1) and C(net.ipv4.conf.all.arp_announce=2), so that the host never
@@ -267,6 +276,7 @@ def main():
             create_interface=dict(type="bool", default=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             purge=dict(type="bool", default=False),
+            exclude=dict(type="list", elements="str", default=[]),
             arp_sysctls=dict(type="bool", default=False),
             sysctl_file=dict(type="path", default="/etc/sysctl.d/90-anycast-fabric-vip-arp.conf"),
             state_dir=dict(type="path", default="/var/lib/anycast-fabric"),
@@ -281,6 +291,7 @@ def main():
     result = dict(changed=False, added=[], removed=[], vips=[], interface_created=False, sysctls_changed=[], record=record_path(params["state_dir"], interface))
     try:
         desired = sorted({normalize(a) for a in params["addresses"]}, key=sort_key)
+        exclude = [normalize(a) for a in params["exclude"]]
         owned = read_record(result["record"])
     except VipError as exc:
         module.fail_json(msg=str(exc), **result)
@@ -288,7 +299,7 @@ def main():
     with IPRoute() as ipr:
         index = ensure_interface(module, ipr, interface, result)
         current = host_routes(ipr, index) if index is not None else []
-        to_add, to_remove, new_owned = plan(desired, current, owned, params["state"], params["purge"])
+        to_add, to_remove, new_owned = plan(desired, current, owned, params["state"], params["purge"], exclude)
         if not module.check_mode and (to_add or to_remove):
             apply_addresses(module, ipr, index, to_add, to_remove, interface != "lo", result)
 

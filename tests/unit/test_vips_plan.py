@@ -71,3 +71,11 @@ def test_corrupt_record_is_refused_not_ignored(tmp_path):
     path.write_text("{not json")
     with pytest.raises(vips.VipError, match="not valid JSON"):
         vips.read_record(str(path))
+
+
+def test_excluded_vips_are_neither_added_removed_nor_kept_in_the_record():
+    # A belongs to the health agent now: the agent may have removed it (sick)
+    # or hold it (healthy); either way this module must not touch it.
+    assert vips.plan([A, B], current=[A, B], owned=[A, B], state="present", purge=True, exclude=[A]) == ([], [], [B])
+    assert vips.plan([B], current=[B], owned=[A, B], state="present", purge=True, exclude=[A]) == ([], [], [B])
+    assert vips.plan([A], current=[], owned=[], state="present", purge=False, exclude=[A]) == ([], [], [])
