@@ -36,6 +36,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
 .PHONY: help setup apt venv collections get-pip lint sanity unit lab-image integration bench-vips docs-lint changelog-lint build-test test clean golden
+.PHONY: molecule lab lab-destroy
 
 help:
 	@echo "Targets:"
@@ -44,6 +45,7 @@ help:
 	@echo "  sanity          ansible-test sanity on a clean copy of the collection"
 	@echo "  unit            pytest over tests/unit (no containers)"
 	@echo "  integration     pytest over tests/integration: playbooks, modules on a real kernel, BIRD/FRR in containers"
+	@echo "  molecule        molecule test -s default, then -s dualstack: the whole lab fabric, converged, idempotent, verified"
 	@echo "  bench-vips      loopback_vip benchmark (writes benchmarks/results/loopback_vip.*)"
 	@echo "  docs-lint       antsibull-docs lint of every module, plugin and role doc"
 	@echo "  changelog-lint  antsibull-changelog lint"
@@ -51,6 +53,7 @@ help:
 	@echo "  test            all of the above, in that order (what .ci/run runs)"
 	@echo "  golden          re-render inventories/example into tests/golden/example (review the diff!)"
 	@echo "  clean           remove .build (keeps .venv)"
+	@echo "  lab             bring up the lab fabric in containers and keep it (DUAL_STACK=1: dual-stack); lab-destroy removes it"
 
 # ---------------------------------------------------------------- setup
 setup: apt venv collections get-pip
@@ -132,7 +135,54 @@ changelog-lint: setup
 build-test: setup
 	scripts/build-test.sh
 
-test: setup lint sanity unit integration docs-lint changelog-lint build-test
+test: setup lint sanity unit integration molecule docs-lint changelog-lint build-test
+
+# ---------------------------------------------------------------- lab fabric (molecule)
+# One topology (.config/molecule/config.yml: spine, two ToRs, four nodes, a
+# client, one Docker network per segment) and two scenarios: molecule/default
+# (IPv4) and molecule/dualstack. Both use the same container names, so only
+# one of them can be up at a time.
+MOLECULE_SCENARIOS := default dualstack
+LAB_SCENARIO       := $(if $(filter 1,$(DUAL_STACK)),dualstack,default)
+# How many instances of scenario $$s molecule's state records as created.
+MOLECULE_CREATED   := molecule list -s $$s -f plain 2>/dev/null | awk '$$5 == "true"' | wc -l
+
+# Full runs: destroy, create, prepare, converge, idempotence (zero changes),
+# verify (BGP state and HTTP traffic to the VIPs), destroy.
+molecule: setup lab-image
+	@for s in $(MOLECULE_SCENARIOS); do \
+	    start=$$SECONDS; \
+	    molecule test -s $$s; \
+	    echo "molecule: scenario $$s passed in $$((SECONDS - start)) s"; \
+	done
+
+# Keeps the instances: run it again to re-converge and re-verify. Molecule
+# only knows its own state file, so first destroy what would mislead it: the
+# other scenario's instances (same names) and a scenario recorded as created
+# whose containers are gone (another scenario's `molecule test` removed them).
+lab: lab-image
+	@for s in $(MOLECULE_SCENARIOS); do \
+	    created=$$($(MOLECULE_CREATED)); \
+	    running=$$(docker ps -q --filter label=anycast-fabric.lab=1 --filter label=owner=molecule | wc -l); \
+	    if ((created > 0)) && { [[ $$s != $(LAB_SCENARIO) ]] || ((running < created)); }; then \
+	        echo "lab: destroying the instances of scenario $$s first"; \
+	        molecule destroy -s $$s; \
+	    fi; \
+	done
+	molecule create -s $(LAB_SCENARIO)
+	molecule converge -s $(LAB_SCENARIO)
+	molecule verify -s $(LAB_SCENARIO)
+	python lab/summary.py
+
+# `molecule destroy` where molecule's state says created (it takes ~20 s even
+# when there is nothing to remove), then whatever else carries the lab label.
+lab-destroy: setup
+	@if docker info >/dev/null 2>&1; then \
+	    for s in $(MOLECULE_SCENARIOS); do \
+	        if (($$($(MOLECULE_CREATED)) > 0)); then molecule destroy -s $$s; fi; \
+	    done; \
+	fi
+	lab/destroy.sh
 
 # The golden files are the reviewed, committed output of the example
 # inventory; regenerate them only on purpose, and read `git diff` afterwards.
