@@ -13,9 +13,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import json
 import os
-import tempfile
+
+from ansible_collections.anycast.fabric.plugins.module_utils import records
 
 RECORD_SCHEMA = 1
 RECORD_SUBDIR = "loopback_vip"
@@ -81,31 +81,10 @@ def record_path(state_dir, interface):
 
 def read_record(path):
     """The VIPs recorded as ours, or [] when there is no record yet."""
-    try:
-        with open(path) as handle:
-            data = json.load(handle)
-    except (IOError, OSError):
-        return []
-    except ValueError:
-        raise VipError("ownership record %s is not valid JSON; move it away to start afresh" % path) from None
-    if not isinstance(data, dict) or data.get("schema", 0) > RECORD_SCHEMA:
-        raise VipError("ownership record %s was written by a newer anycast.fabric (schema %r)" % (path, data.get("schema") if isinstance(data, dict) else None))
+    data = records.load(path, RECORD_SCHEMA, VipError)
     # Older schemas would be upgraded here; schema 1 is the first.
-    return [normalize(a) for a in data.get("addresses", [])]
+    return [normalize(a) for a in (data or {}).get("addresses", [])]
 
 
 def write_record(path, interface, addresses):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    body = json.dumps({"schema": RECORD_SCHEMA, "interface": interface, "addresses": list(addresses)}, indent=2, sort_keys=True) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(body)
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, path)
-    except Exception:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    records.store(path, {"schema": RECORD_SCHEMA, "interface": interface, "addresses": list(addresses)})
