@@ -10,10 +10,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.anycast.fabric.plugins.plugin_utils.rollout import expected_paths, rollout
 
 
-def _expected_paths(intent):
+def _expected_paths(intent, intents=None, drained=()):
     if not isinstance(intent, dict) or "role" not in intent:
         raise AnsibleFilterError("anycast.fabric.expected_paths expects a host intent (fabric_intent)")
-    return expected_paths(intent)
+    if drained and intents is None:
+        raise AnsibleFilterError("anycast.fabric.expected_paths: with drained nodes, pass intents=fabric_intents too")
+    return expected_paths(intent, intents=intents, drained=drained)
 
 
 def _rollout(intents, role="node"):

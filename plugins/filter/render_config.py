@@ -10,9 +10,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.anycast.fabric.plugins.plugin_utils.render import RenderError, config_filename, render
 
 
-def render_config(intent, password=None):
+def render_config(intent, password=None, drain="in_service"):
     try:
-        return render(intent, password=password)
+        return render(intent, password=password, drain=drain)
     except (RenderError, KeyError, TypeError) as exc:
         raise AnsibleFilterError("anycast.fabric.render_config: %s" % exc) from exc
 

@@ -66,6 +66,20 @@ options:
       - Wait until every prefix in O(prefixes) has at most this many installed next hops (for example V(0) to
         see a withdrawn VIP gone).
     type: int
+  with_next_hops:
+    description:
+      - Wait until every prefix in O(prefixes) has all of these addresses among its installed next hops (for
+        example an undrained node's address, back in the ToR's ECMP set).
+    type: list
+    elements: str
+    default: []
+  without_next_hops:
+    description:
+      - Wait until no prefix in O(prefixes) has any of these addresses among its installed next hops (for
+        example a draining node's address, gone from the ToR's ECMP set).
+    type: list
+    elements: str
+    default: []
   timeout:
     description: Seconds to wait for the conditions.
     type: int
@@ -98,6 +112,11 @@ EXAMPLES = r"""
   anycast.fabric.bgp_info:
     prefixes: [198.51.100.53/32]
     max_paths: 1
+
+- name: Wait until the ToR no longer sends a VIP's traffic to node 10.11.1.11
+  anycast.fabric.bgp_info:
+    prefixes: [198.51.100.53/32]
+    without_next_hops: [10.11.1.11]
 """
 
 RETURN = r"""
@@ -227,6 +246,13 @@ def unmet(params, sessions, routes):
             missing.append("%s has %d path(s), expected at least %d" % (prefix, route["paths"], params["min_paths"]))
         if params["max_paths"] is not None and route["paths"] > params["max_paths"]:
             missing.append("%s has %d path(s), expected at most %d" % (prefix, route["paths"], params["max_paths"]))
+        if prefix in params["prefixes"]:
+            for hop in params["with_next_hops"]:
+                if hop not in route["next_hops"]:
+                    missing.append("%s is not routed via %s" % (prefix, hop))
+            for hop in params["without_next_hops"]:
+                if hop in route["next_hops"]:
+                    missing.append("%s is still routed via %s" % (prefix, hop))
     return missing
 
 
@@ -250,14 +276,17 @@ def main():
             min_paths=dict(type="int"),
             expected_paths=dict(type="dict", default={}),
             max_paths=dict(type="int"),
+            with_next_hops=dict(type="list", elements="str", default=[]),
+            without_next_hops=dict(type="list", elements="str", default=[]),
             timeout=dict(type="int", default=60),
             bird_socket=dict(type="path", default="/run/bird/bird.ctl"),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    if (params["min_paths"] is not None or params["max_paths"] is not None) and not params["prefixes"]:
-        module.fail_json(msg="min_paths and max_paths apply to prefixes; list the prefixes to check")
+    path_conditions = params["min_paths"] is not None or params["max_paths"] is not None or params["with_next_hops"] or params["without_next_hops"]
+    if path_conditions and not params["prefixes"]:
+        module.fail_json(msg="min_paths, max_paths, with_next_hops and without_next_hops apply to prefixes; list the prefixes to check")
     daemon = pick_daemon(module)
     result = dict(changed=False, daemon=daemon.name)
     start = time.time()

@@ -30,6 +30,16 @@ FRR_DEFAULTS = {
     "ecmp_paths": 256,
 }
 BFD_PROFILE = "fabric"
+# RFC 8326 graceful shutdown: a draining node tags its VIPs with it, and every
+# FRR router lowers such paths to local-preference 0, taking them out of ECMP.
+GSHUT = "65535:0"
+# FRR shows the well-known community by name in running-config.
+FRR_COMMUNITY_NAMES = {GSHUT: "graceful-shutdown"}
+GSHUT_LIST = "GSHUT"
+# A node's drain state (module drain_state keeps it on the node):
+# in_service announces VIPs normally, draining tags them with GSHUT, drained
+# withdraws them. Pod CIDRs are announced in every state: no other node has them.
+DRAIN_STATES = ("in_service", "draining", "drained")
 FAMILY_TAG = {"ipv4": "V4", "ipv6": "V6"}
 GROUP_TAG = {"node": "NODES", "tor": "TORS", "spine": "SPINES"}
 
@@ -42,18 +52,23 @@ class RenderError(ValueError):
     pass
 
 
-def render(intent, password=None):
+def render(intent, password=None, drain="in_service"):
     """The configuration text for one host.
 
     password: the BGP TCP-MD5 key (fabric_bgp.password). Intents only record
     whether a key is set, so that facts never carry it.
+    drain: the node's drain state (DRAIN_STATES); routers ignore it.
     """
     if intent.get("schema") != INTENT_SCHEMA:
         why = "%s: intent schema %r is not %d: recompute it with anycast.fabric.fabric_facts"
         raise RenderError(why % (intent.get("hostname"), intent.get("schema"), INTENT_SCHEMA))
     if intent["bgp"]["password"] and not password:
         raise RenderError("%s: the fabric uses a BGP password (fabric_bgp.password) but none was given to the renderer" % intent["hostname"])
+    if drain not in DRAIN_STATES:
+        raise RenderError("%s: drain state %r is not one of %s" % (intent["hostname"], drain, ", ".join(DRAIN_STATES)))
     secret = password if intent["bgp"]["password"] else None
+    if intent["role"] == "node" and drain != "in_service":
+        intent = dict(intent, export_policy=drained_export_policy(intent, drain))
     if intent["daemon"] == "bird":
         return _environment().get_template("bird.conf.j2").render(i=intent, v=bird_view(intent), password=secret)
     return _environment().get_template("frr.conf.j2").render(i=intent, v=frr_view(intent), password=secret)
@@ -74,6 +89,28 @@ def _environment():
             autoescape=False,  # configuration text, not HTML
         )
     return _ENV
+
+
+def drained_export_policy(intent, drain):
+    """The node's export policy in a drain state: VIPs tagged or left out.
+
+    Each entry is split into its VIPs and its other prefixes (pod CIDRs), so a
+    drain never touches pod routes.
+    """
+    vips = set(v["prefix"] for v in intent["vips"])
+    policy = {}
+    for fam, entries in intent["export_policy"].items():
+        changed = []
+        for entry in entries:
+            others = [p for p in entry["prefixes"] if p not in vips]
+            mine = [p for p in entry["prefixes"] if p in vips]
+            if others:
+                changed.append(dict(entry, prefixes=others))
+            if mine and drain == "draining":
+                communities = entry["communities"] + ([GSHUT] if GSHUT not in entry["communities"] else [])
+                changed.append(dict(entry, prefixes=mine, communities=communities))
+        policy[fam] = changed
+    return policy
 
 
 # BIRD ------------------------------------------------------------------------
@@ -122,7 +159,7 @@ def _route_map_entry(seq, family, prefix_list, communities=(), large_communities
         "seq": seq,
         "match": "ip" if family == "ipv4" else "ipv6",
         "prefix_list": prefix_list,
-        "communities": list(communities),
+        "communities": [FRR_COMMUNITY_NAMES.get(c, c) for c in communities],
         "large_communities": list(large_communities),
     }
 
@@ -136,7 +173,7 @@ def frr_view(intent):
     """
     bgp = intent["bgp"]
     prefix_lists, route_maps, groups, neighbors = [], [], {}, []
-    needs_deny_all = False
+    needs_deny_all = needs_gshut_list = False
 
     for peer in intent["peers"]:
         fam = peer["family"]
@@ -163,7 +200,11 @@ def frr_view(intent):
             # Peer ids are unique per host; upper-casing them could merge n1 and N1.
             name = "FROM-%s" % peer["id"]
             prefix_lists.append(_prefix_list(name, fam, peer["accept"]))
-            route_maps.append({"name": name, "action": "permit", "entries": [_route_map_entry(10, fam, name)]})
+            # A draining peer's paths stay as a backup but leave ECMP.
+            gshut = _route_map_entry(5, fam, name)
+            gshut.update(community_list=GSHUT_LIST, local_preference=0)
+            route_maps.append({"name": name, "action": "permit", "entries": [gshut, _route_map_entry(10, fam, name)]})
+            needs_gshut_list = True
             neighbor["route_map_in"] = name
         else:
             needs_deny_all = True
@@ -194,6 +235,7 @@ def frr_view(intent):
 
     return {
         "prefix_lists": _dedupe_by_name(prefix_lists),
+        "community_lists": [{"name": GSHUT_LIST, "community": FRR_COMMUNITY_NAMES[GSHUT]}] if needs_gshut_list else [],
         "route_maps": _dedupe_by_name(route_maps),
         "groups": sorted(groups.values(), key=lambda g: g["name"]),
         "neighbors": neighbors,
@@ -228,6 +270,11 @@ def _export_route_map(intent, peer, prefix_lists, route_maps):
             # prefer BIRD nodes on origin and never ECMP over FRR nodes.
             route_map_entry["origin_igp"] = True
             entries.append(route_map_entry)
+        if not entries:
+            # A drained node without pod CIDRs announces nothing: an explicit
+            # deny, rather than a route-map the neighbor line names but that
+            # has no entries.
+            entries.append({"seq": 10, "action": "deny"})
     else:
         name = "TO-%s-%s" % (GROUP_TAG[peer["role"]], tag)
         prefix_lists.append(_prefix_list(name, fam, peer["export"]))

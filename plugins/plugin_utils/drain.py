@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a drain may do, and what the routers must show before it goes on.
+
+Pure functions of the intents and of what the nodes announce right now
+(`states`: {node: {"state": drain state, "exports": [prefixes]}}), so the
+drain playbooks stay thin and every decision here is unit-tested.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+
+def _vips(intent):
+    return [v["prefix"] for v in intent.get("vips", [])]
+
+
+def _family(prefix):
+    return "ipv6" if ":" in prefix else "ipv4"
+
+
+def _address(router, peer_name, family):
+    for peer in router.get("peers", []):
+        if peer["name"] == peer_name and peer["family"] == family:
+            return peer["address"]
+    return None
+
+
+def _nodes(intents):
+    return sorted(name for name, intent in intents.items() if intent.get("role") == "node")
+
+
+def _announced(states, intents, node):
+    """The VIPs a node announces now (its live exports), or per its intent when unknown."""
+    state = states.get(node)
+    vips = _vips(intents[node])
+    if state is None or state.get("exports") is None:
+        return vips
+    return [p for p in vips if p in state["exports"]]
+
+
+def _in_service(states, node):
+    return (states.get(node) or {}).get("state", "in_service") == "in_service"
+
+
+def drain_check(intents, states, targets):
+    """Why draining TARGETS would take a VIP off the fabric; empty when it would not.
+
+    A VIP is served while some node announces it in service; draining every
+    such node leaves it with no healthy announcement at all.
+    """
+    targets = set(targets)
+    problems = []
+    unknown = sorted(t for t in targets if intents.get(t, {}).get("role") != "node")
+    if unknown:
+        problems.append("not fabric nodes: %s" % ", ".join(unknown))
+    holders = OrderedDict()
+    for node in _nodes(intents):
+        if _in_service(states, node):
+            for prefix in _announced(states, intents, node):
+                holders.setdefault(prefix, set()).add(node)
+    for prefix, nodes in sorted(holders.items()):
+        if nodes & targets and not nodes - targets:
+            problems.append(
+                "%s is announced in service only by %s: draining %s would withdraw it from the fabric"
+                % (prefix, ", ".join(sorted(nodes)), "them" if len(nodes) > 1 else "it")
+            )
+    return problems
+
+
+def _group(waits):
+    """[{router, prefixes, <key>: [...]}] with one entry per router and address set."""
+    grouped = OrderedDict()
+    for router, prefix, key, addresses in waits:
+        slot = grouped.setdefault((router, key, tuple(sorted(addresses))), [])
+        if prefix not in slot:
+            slot.append(prefix)
+    return [{"router": r, "prefixes": sorted(p), key: list(a)} for (r, key, a), p in grouped.items()]
+
+
+def drain_waits(intents, states, targets):
+    """Where each drained VIP path must be gone from the FIB before the VIPs are withdrawn.
+
+    At each ToR of a target node: the node's address, for every VIP some
+    other in-service node behind that ToR still announces. A ToR left with
+    only draining paths for a VIP keeps them (they are all it has): then the
+    spines above it must stop routing the VIP via that ToR instead.
+    """
+    out = set(targets) | set(n for n in _nodes(intents) if not _in_service(states, n))
+    waits, emptied, served = [], set(), set()
+    for tor_name, tor in sorted(intents.items()):
+        if tor.get("role") != "tor":
+            continue
+        behind = [n for n in _nodes(intents) if any(p["name"] == tor_name for p in intents[n].get("peers", []))]
+        for node in behind:
+            if node not in out:
+                served.update((tor_name, prefix) for prefix in _announced(states, intents, node))
+        for node in sorted(set(behind) & set(targets)):
+            for prefix in _announced(states, intents, node):
+                others = [n for n in behind if n not in out and prefix in _announced(states, intents, n)]
+                address = _address(tor, node, _family(prefix))
+                if others and address:
+                    waits.append((tor_name, prefix, "without", [address]))
+                elif not others:
+                    emptied.add((tor_name, prefix))
+    for spine_name, spine in sorted(intents.items()):
+        if spine.get("role") != "spine":
+            continue
+        gone = {}
+        for tor_name, prefix in sorted(emptied):
+            address = _address(spine, tor_name, _family(prefix))
+            # Without another ToR serving the VIP (a forced drain of its last
+            # nodes), the spine keeps the draining path: nothing to wait for.
+            elsewhere = any((peer["name"], prefix) in served for peer in spine.get("peers", []) if peer["name"] != tor_name and peer.get("role") == "tor")
+            if address and elsewhere:
+                gone.setdefault(prefix, []).append(address)
+        for prefix, addresses in sorted(gone.items()):
+            waits.append((spine_name, prefix, "without", addresses))
+    return _group(waits)
+
+
+def undrain_waits(intents, node, present):
+    """Where an undrained node's VIPs (those now on its VIP interface) must be back in the FIB."""
+    intent = intents[node]
+    vips = [p for p in _vips(intent) if p in set(present)]
+    waits = []
+    for peer in intent.get("peers", []):
+        tor_name = peer["name"]
+        tor = intents.get(tor_name)
+        if tor is None or tor.get("role") != "tor":
+            continue
+        for prefix in vips:
+            if _family(prefix) != peer["family"]:
+                continue
+            waits.append((tor_name, prefix, "with", [peer["local_address"]]))
+            for spine_name, spine in sorted(intents.items()):
+                address = _address(spine, tor_name, peer["family"]) if spine.get("role") == "spine" else None
+                if address:
+                    waits.append((spine_name, prefix, "with", [address]))
+    return _group(waits)
