@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lab traffic probe: one new HTTP connection to a VIP every INTERVAL seconds.
 
 Runs on the lab client (standard library only). Each probe opens a TCP
@@ -10,8 +9,8 @@ resolution.
 
 Stops after DURATION seconds, or earlier when STOP_FILE appears, and prints
 (or writes to OUT) a JSON summary: requests, lost (of which resets: open
-connections reset), the loss window (from the first lost probe's start to
-the last one's, plus one interval), answers per node, and every lost probe.
+connections reset), the loss window (from the first unanswered probe's start
+to the last one's, plus one interval), answers per node, and every lost probe.
 """
 
 import argparse
@@ -85,9 +84,14 @@ def summarize(wall_start, results, interval):
     for _index, _at, ok, what in results:
         if ok:
             nodes[what] = nodes.get(what, 0) + 1
+    # The window spans the unanswered requests; resets (open connections
+    # whose flow a router moved, also when a node comes back) are counted
+    # apart, or one reset at recovery would stretch the outage to the
+    # whole event.
+    unanswered = [r for r in lost if r[3] != "reset"]
     window = 0.0
-    if lost:
-        window = lost[-1][1] - lost[0][1] + interval
+    if unanswered:
+        window = unanswered[-1][1] - unanswered[0][1] + interval
     return {
         "started": wall_start,
         "interval_s": interval,
