@@ -1,0 +1,30 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters behind the plan playbook (see plugin_utils/plan.py)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.anycast.fabric.plugins.plugin_utils import plan
+
+
+def plan_report(intents, observed):
+    if not isinstance(intents, dict) or not isinstance(observed, dict):
+        raise AnsibleFilterError("anycast.fabric.plan_report expects fabric_intents and the per-host check-mode results")
+    try:
+        return plan.build(intents, observed)
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError("anycast.fabric.plan_report: malformed input (%s)" % exc) from exc
+
+
+def plan_markdown(report, title="anycast.fabric plan"):
+    if not isinstance(report, dict) or report.get("schema") != plan.PLAN_SCHEMA:
+        raise AnsibleFilterError("anycast.fabric.plan_markdown expects the output of anycast.fabric.plan_report")
+    return plan.markdown(report, title=title)
+
+
+class FilterModule:
+    def filters(self):
+        return {"plan_report": plan_report, "plan_markdown": plan_markdown}

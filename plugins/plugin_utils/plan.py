@@ -1,0 +1,229 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan report: what an apply would change, host by host, and what is risky about it.
+
+Input: every host's intent and, per host, what check mode found
+(`observed`: {host: {"config": routing_config result, "bgp": bgp_info result,
+"error": message or None}}). Output: a dict (plan.json) and its Markdown
+rendering (plan.md), both free of secrets: routing_config masks passwords in
+its diff and commands, and nothing else here reads them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+PLAN_SCHEMA = 1
+
+# Lines whose change makes the daemon re-establish a session (FRR neighbor
+# or group options, BIRD session options): a reset, not just a policy update.
+FRR_RESET = re.compile(r"^\s*(?:no )?(?:neighbor (\S+) (?:password|timers|remote-as|update-source|ttl-security|local-as|capability)|(timers bgp))\b")
+BIRD_RESET = re.compile(r"^\s*(?:hold time|keepalive time|password|neighbor|source address|local as|ttl security|graceful restart)\b")
+
+
+def _host_routes(prefixes):
+    return set(p for p in prefixes if p.endswith("/32") or p.endswith("/128"))
+
+
+def _diff_lines(diff):
+    """Added and removed lines of a routing_config diff ({before, after} texts)."""
+    if not diff:
+        return [], []
+    before = (diff.get("before") or "").splitlines()
+    after = (diff.get("after") or "").splitlines()
+    added, removed = [], []
+    for line in difflib.unified_diff(before, after, lineterm="", n=0):
+        if line.startswith(("+++", "---", "@@")):
+            continue
+        (added if line.startswith("+") else removed).append(line[1:])
+    return added, removed
+
+
+def unified_diff(diff, host):
+    if not diff:
+        return ""
+    before = (diff.get("before") or "").splitlines()
+    after = (diff.get("after") or "").splitlines()
+    header = diff.get("before_header") or host
+    return "\n".join(difflib.unified_diff(before, after, fromfile="%s (live)" % header, tofile="%s (planned)" % header, lineterm="", n=3))
+
+
+def _bird_reset_protocols(diff, live_names):
+    """BIRD sessions a change would restart: every session for template changes, else the changed protocol."""
+    before = (diff or {}).get("before") or ""
+    after = (diff or {}).get("after") or ""
+    names = set()
+    added, removed = _diff_lines(diff)
+    for text, changed in ((before, set(removed)), (after, set(added))):
+        block = None
+        for line in text.splitlines():
+            match = re.match(r"^(template bgp|protocol bgp) (\S+)", line)
+            if match:
+                block = ("template", None) if match.group(1) == "template bgp" else ("protocol", match.group(2))
+            elif line.startswith("}"):
+                block = None
+            elif block and line in changed and BIRD_RESET.match(line):
+                if block[0] == "template":
+                    names.update(live_names)
+                else:
+                    names.add(block[1])
+    return names
+
+
+def _resets(intent, observed):
+    """Live sessions (peer addresses) the configuration change would re-establish."""
+    config = observed.get("config") or {}
+    sessions = (observed.get("bgp") or {}).get("sessions") or []
+    if intent["daemon"] == "frr":
+        peers = set()
+        for command in config.get("commands") or []:
+            match = FRR_RESET.match(command)
+            if not match:
+                continue
+            if match.group(2):
+                return set(s["peer"] for s in sessions)
+            target = match.group(1)
+            for session in sessions:
+                group = next((p for p in intent["peers"] if p["address"] == session["peer"]), None)
+                if target == session["peer"] or (group and target == _frr_group(group)):
+                    peers.add(session["peer"])
+        return peers
+    # BIRD sessions are named after their protocol.
+    names = _bird_reset_protocols(config.get("diff"), [s["name"] for s in sessions])
+    return set(s["peer"] for s in sessions if s["name"] in names)
+
+
+def _frr_group(peer):
+    return "%s-%s" % ({"node": "NODES", "tor": "TORS", "spine": "SPINES"}[peer["role"]], "V4" if peer["family"] == "ipv4" else "V6")
+
+
+def build(intents, observed):
+    hosts, warnings, errors = {}, [], []
+    live_vips, planned_vips = {}, {}
+    for name in sorted(intents):
+        intent = intents[name]
+        seen = observed.get(name) or {}
+        if seen.get("error"):
+            errors.append("%s: %s" % (name, seen["error"]))
+        config = seen.get("config") or {}
+        bgp = seen.get("bgp") or {}
+        sessions = bgp.get("sessions") or []
+        added_lines, removed_lines = _diff_lines(config.get("diff"))
+        planned_peers = set(p["address"] for p in intent["peers"])
+        live_peers = set(s["peer"] for s in sessions)
+        entry = {
+            "role": intent["role"],
+            "daemon": intent["daemon"],
+            "site": intent.get("site"),
+            "rack": intent.get("rack"),
+            "config_changed": bool(config.get("changed")),
+            "lines_added": len(added_lines),
+            "lines_removed": len(removed_lines),
+            "commands": list(config.get("commands") or []),
+            "diff": unified_diff(config.get("diff"), name) if config.get("changed") else "",
+            "sessions_added": sorted(planned_peers - live_peers),
+            "sessions_removed": sorted(live_peers - planned_peers),
+            "sessions_reset": sorted(_resets(intent, seen) & planned_peers) if config.get("changed") else [],
+            "vips_added": [],
+            "vips_removed": [],
+            "error": seen.get("error"),
+        }
+        if intent["role"] == "node":
+            planned = set(v["prefix"] for v in intent["vips"])
+            live = _host_routes(bgp.get("exports") or []) if bgp else set()
+            if seen.get("drain", "in_service") != "in_service":
+                live = planned & live  # a drained node announces nothing: not a removal
+            entry["vips_added"] = sorted(planned - live) if bgp else sorted(planned)
+            entry["vips_removed"] = sorted(live - planned)
+            entry["drain"] = seen.get("drain", "in_service")
+            for prefix in live:
+                live_vips.setdefault(prefix, set()).add(name)
+            for prefix in planned:
+                planned_vips.setdefault(prefix, set()).add(name)
+        hosts[name] = entry
+
+    for prefix, nodes in sorted(live_vips.items()):
+        if not planned_vips.get(prefix):
+            warnings.append("VIP %s loses its last node: announced now by %s, by no node after the change" % (prefix, ", ".join(sorted(nodes))))
+    racks = {}
+    for name, entry in hosts.items():
+        if entry["role"] == "node":
+            racks.setdefault((entry["site"], entry["rack"]), []).append(name)
+    for (site, rack), members in sorted(racks.items()):
+        live = [(n, p) for n in members for p in _live_established(observed.get(n))]
+        lost = [(n, p) for n, p in live if p in hosts[n]["sessions_removed"] or p in hosts[n]["sessions_reset"]]
+        if live and len(lost) == len(live):
+            warnings.append("rack %s/%s loses all its BGP sessions at once (%d of them removed or reset)" % (site, rack, len(live)))
+    for name, entry in sorted(hosts.items()):
+        if entry["sessions_reset"]:
+            warnings.append(
+                "%s: the change re-establishes %d session(s) (%s): a timer, password or neighbor change"
+                % (name, len(entry["sessions_reset"]), ", ".join(entry["sessions_reset"]))
+            )
+    changed = sorted(n for n, e in hosts.items() if e["config_changed"] or e["vips_added"] or e["vips_removed"] or e["sessions_added"] or e["sessions_removed"])
+    result = "error" if errors else "changes" if changed else "no_changes"
+    return {
+        "schema": PLAN_SCHEMA,
+        "result": result,
+        "changes": bool(changed),
+        "hosts_changed": changed,
+        "warnings": warnings,
+        "errors": errors,
+        "hosts": hosts,
+    }
+
+
+def _live_established(observed):
+    sessions = ((observed or {}).get("bgp") or {}).get("sessions") or []
+    return [s["peer"] for s in sessions if s.get("established")]
+
+
+def markdown(plan, title="anycast.fabric plan"):
+    out = ["# %s" % title, ""]
+    verdict = {
+        "no_changes": "**No changes.**",
+        "changes": "**Changes** on %d host(s)." % len(plan["hosts_changed"]),
+        "error": "**Error**: the plan is incomplete.",
+    }
+    out.append(verdict[plan["result"]])
+    out.append("")
+    if plan["errors"]:
+        out += ["## Errors", ""] + ["- %s" % e for e in plan["errors"]] + [""]
+    if plan["warnings"]:
+        out += ["## Warnings", ""] + ["- :warning: %s" % w for w in plan["warnings"]] + [""]
+    if plan["hosts_changed"]:
+        out += [
+            "## Summary",
+            "",
+            "| host | role | config lines +/- | VIPs added | VIPs removed | sessions added | removed | reset |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name in plan["hosts_changed"]:
+            h = plan["hosts"][name]
+            out.append(
+                "| %s | %s | +%d / -%d | %s | %s | %s | %s | %s |"
+                % (
+                    name,
+                    h["role"],
+                    h["lines_added"],
+                    h["lines_removed"],
+                    ", ".join(h["vips_added"]) or "-",
+                    ", ".join(h["vips_removed"]) or "-",
+                    ", ".join(h["sessions_added"]) or "-",
+                    ", ".join(h["sessions_removed"]) or "-",
+                    ", ".join(h["sessions_reset"]) or "-",
+                )
+            )
+        out.append("")
+        out += ["## Configuration changes", ""]
+        for name in plan["hosts_changed"]:
+            h = plan["hosts"][name]
+            if not h["diff"]:
+                continue
+            out += ["<details><summary>%s (%s, %s)</summary>" % (name, h["role"], h["daemon"]), "", "```diff", h["diff"], "```", ""]
+            if h["commands"]:
+                out += ["`frr-reload.py` would run:", "", "```", "\n".join(h["commands"]), "```", ""]
+            out += ["</details>", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
