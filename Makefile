@@ -36,7 +36,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
 .PHONY: help setup apt venv collections get-pip lint sanity unit lab-image integration bench-vips docs-lint changelog-lint build-test test clean golden
-.PHONY: molecule lab lab-destroy molecule-ipvs bench-ipvs
+.PHONY: molecule lab lab-destroy molecule-ipvs bench-ipvs bench-failover ee-check plan
 
 help:
 	@echo "Targets:"
@@ -45,10 +45,14 @@ help:
 	@echo "  sanity          ansible-test sanity on a clean copy of the collection"
 	@echo "  unit            pytest over tests/unit (no containers)"
 	@echo "  integration     pytest over tests/integration: playbooks, modules on a real kernel, BIRD/FRR in containers"
-	@echo "  molecule        molecule test -s default, then -s dualstack: the whole lab fabric, converged, idempotent, verified"
+	@echo "  molecule        molecule test -s default, dualstack, failover: the lab fabric converged, idempotent, verified;"
+	@echo "                  failover also kills services and agents, freezes a node, drains and undrains a rack"
 	@echo "  bench-vips      loopback_vip benchmark (writes benchmarks/results/loopback_vip.*)"
 	@echo "  molecule-ipvs   molecule test -s ipvs: the ipvs role and module in a QEMU VM with Debian's kernel"
 	@echo "  bench-ipvs      ipvs module benchmark, 1,000 services (writes benchmarks/results/ipvs.*)"
+	@echo "  bench-failover  failover benchmark on the lab, 5 reps per event (writes benchmarks/results/failover.*)"
+	@echo "  ee-check        ansible-builder create: the execution environment's requirements resolve"
+	@echo "  plan            anycast.fabric.plan of the lab (make lab first) into .build/plan (scripts/plan.sh: 0/2/1)"
 	@echo "  docs-lint       antsibull-docs lint of every module, plugin and role doc"
 	@echo "  changelog-lint  antsibull-changelog lint"
 	@echo "  build-test      build + install the tarball, run anycast.fabric.render from it"
@@ -138,6 +142,9 @@ bench-ipvs: setup
 docs-lint: setup
 	cd $(COLLECTION_LINK) && antsibull-docs lint-collection-docs --plugin-docs .
 
+ee-check: setup
+	scripts/ee-check.sh
+
 changelog-lint: setup
 	antsibull-changelog lint
 	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
@@ -145,44 +152,72 @@ changelog-lint: setup
 build-test: setup
 	scripts/build-test.sh
 
-test: setup lint sanity unit integration molecule molecule-ipvs docs-lint changelog-lint build-test
+test: setup lint sanity unit integration molecule molecule-ipvs docs-lint changelog-lint build-test ee-check
 
 # ---------------------------------------------------------------- lab fabric (molecule)
 # One topology (.config/molecule/config.yml: spine, two ToRs, four nodes, a
-# client, one Docker network per segment) and two scenarios: molecule/default
-# (IPv4) and molecule/dualstack. Both use the same container names, so only
-# one of them can be up at a time.
-MOLECULE_SCENARIOS := default dualstack
-LAB_SCENARIO       := $(if $(filter 1,$(DUAL_STACK)),dualstack,default)
+# client, one Docker network per segment) and three scenarios: molecule/default
+# (IPv4), molecule/dualstack and molecule/failover (health-checked VIPs,
+# failures and drains). They use the same container names, so only one of
+# them can be up at a time.
+MOLECULE_SCENARIOS := default dualstack failover
+LAB_SCENARIO       ?= $(if $(filter 1,$(DUAL_STACK)),dualstack,default)
 # How many instances of scenario $$s molecule's state records as created.
 MOLECULE_CREATED   := molecule list -s $$s -f plain 2>/dev/null | awk '$$5 == "true"' | wc -l
 
 # Full runs: destroy, create, prepare, converge, idempotence (zero changes),
 # verify (BGP state and HTTP traffic to the VIPs), destroy.
+# Scenario default runs the collection as users get it: built, installed
+# from the tarball into a directory outside the repo, first on the
+# collections path (FABRIC_COLLECTIONS_PATH, see .config/molecule/config.yml).
 molecule: setup lab-image
-	@for s in $(MOLECULE_SCENARIOS); do \
+	@installed=$$(mktemp -d "$${TMPDIR:-/tmp}/anycast-installed.XXXXXX"); \
+	trap 'rm -rf "$$installed"' EXIT; \
+	scripts/install-built.sh "$$installed"; \
+	for s in $(MOLECULE_SCENARIOS); do \
 	    start=$$SECONDS; \
-	    molecule test -s $$s; \
+	    if [[ $$s == default ]]; then \
+	        FABRIC_COLLECTIONS_PATH=$$installed molecule test -s $$s; \
+	    else \
+	        molecule test -s $$s; \
+	    fi; \
 	    echo "molecule: scenario $$s passed in $$((SECONDS - start)) s"; \
 	done
 
-# Keeps the instances: run it again to re-converge and re-verify. Molecule
-# only knows its own state file, so first destroy what would mislead it: the
-# other scenario's instances (same names) and a scenario recorded as created
-# whose containers are gone (another scenario's `molecule test` removed them).
-lab: lab-image
+# Brings scenario $(1)'s instances up and converged. Molecule only knows its
+# own state file, so first destroy what would mislead it: another scenario's
+# instances (same names) and a scenario recorded as created whose containers
+# are gone (another scenario's `molecule test` removed them).
+define lab_up
 	@for s in $(MOLECULE_SCENARIOS); do \
 	    created=$$($(MOLECULE_CREATED)); \
 	    running=$$(docker ps -q --filter label=anycast-fabric.lab=1 --filter label=owner=molecule | wc -l); \
-	    if ((created > 0)) && { [[ $$s != $(LAB_SCENARIO) ]] || ((running < created)); }; then \
+	    if ((created > 0)) && { [[ $$s != $(1) ]] || ((running < created)); }; then \
 	        echo "lab: destroying the instances of scenario $$s first"; \
 	        molecule destroy -s $$s; \
 	    fi; \
 	done
-	molecule create -s $(LAB_SCENARIO)
-	molecule converge -s $(LAB_SCENARIO)
+	molecule create -s $(1)
+	molecule converge -s $(1)
+endef
+
+# Keeps the instances: run it again to re-converge and re-verify.
+lab: lab-image
+	$(call lab_up,$(LAB_SCENARIO))
 	molecule verify -s $(LAB_SCENARIO)
 	python lab/summary.py
+
+# The plan of the lab's inventory against the running lab (make lab first).
+# scripts/plan.sh exits 0 (no changes), 2 (changes) or 1 (error); make turns
+# any failure into its own status 2, so pipelines call the script directly.
+plan: setup
+	scripts/plan.sh
+
+# The lab with health-checked VIPs (scenario failover), then every failure
+# and drain event, five times each, with a client probing every 10 ms.
+bench-failover: lab-image
+	$(call lab_up,failover)
+	python benchmarks/failover.py --reps 5
 
 # `molecule destroy` where molecule's state says created (it takes ~20 s even
 # when there is nothing to remove), then whatever else carries the lab label.

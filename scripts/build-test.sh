@@ -8,30 +8,17 @@
 set -euo pipefail
 
 repo=$(git rev-parse --show-toplevel)
-dist="$repo/.build/dist"
 inventory="$repo/inventories/example"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/anycast-build-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# Remove old tarballs first so the glob below finds exactly this build.
-rm -rf "$dist"
-mkdir -p "$dist"
-ansible-galaxy collection build --force --output-path "$dist" "$repo"
-tarballs=("$dist"/anycast-fabric-*.tar.gz)
-tarball=${tarballs[0]}
-echo "build-test: built $tarball"
+"$repo/scripts/install-built.sh" "$tmp/collections"
 
 # Only the installed copy may be used, from here on: point every collection
-# search path at the temp dir (the Makefile's points at the work tree, and
-# with it galaxy would even say the collection is "already installed").
+# search path at the temp dir (the Makefile's points at the work tree).
 export ANSIBLE_COLLECTIONS_PATH="$tmp/collections"
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
-ansible-galaxy collection install --offline --no-deps -p "$tmp/collections" "$tarball"
-if [[ ! -f "$tmp/collections/ansible_collections/anycast/fabric/MANIFEST.json" ]]; then
-    echo "build-test: FAIL: $tarball did not install into $tmp/collections" >&2
-    exit 1
-fi
 
 if [[ ! -d "$inventory" && ! -f "$inventory" ]]; then
     echo "build-test: FAIL: example inventory $inventory is missing" >&2

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The lab's service behind the anycast VIPs: answers every GET with the node's name.
 
 http.server's own command line would do, but its listen backlog is 5 and it
