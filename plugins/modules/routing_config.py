@@ -156,6 +156,12 @@ commands:
   type: list
   elements: str
   sample: ["router bgp 65101", " neighbor 10.1.1.13 remote-as 4200000001"]
+validated:
+  description:
+    - V(false) in check mode on a host where the daemon is not installed yet (its configuration directory is
+      missing): the whole file is reported as new, without validation.
+  returned: in that case
+  type: bool
 reloaded:
   description: Whether the running daemon was reconfigured.
   returned: always
@@ -290,6 +296,14 @@ class Apply:
 
         directory = os.path.dirname(self.dest) or "."
         if not os.path.isdir(directory):
+            if module.check_mode:
+                # A new host (a new rack being planned): the role installs the
+                # daemon before this task, so check mode shows the whole file.
+                module.warn("%s does not exist (%s not installed yet): the configuration was not validated" % (directory, params["daemon"]))
+                self.result.update(changed=True, commands=[], validated=False)
+                if module._diff:
+                    self.result["diff"] = dict(before="", after=mask_secrets(content), before_header=self.dest, after_header=self.dest)
+                return self.result
             self.fail("%s does not exist: is %s installed?" % (directory, params["daemon"]))
         candidate = write_temp(directory, content)
         try:
