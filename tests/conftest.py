@@ -117,6 +117,22 @@ def run_module(module, args, netns=None, check=False, diff=False, python=HOST_PY
             return json.load(handle)
 
 
+def call_module(main, args, capsys, check=False, diff=True):
+    """Run a module's main() in this process with ARGS; return its result dict.
+
+    For logic a real host cannot provoke cheaply; run_module runs modules
+    the way Ansible does.
+    """
+    from ansible.module_utils.testing import patch_module_args
+
+    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    capsys.readouterr()
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            main()
+    return json.loads(capsys.readouterr().out)
+
+
 @pytest.fixture
 def netns():
     """A fresh network namespace: a private `lo` and private sysctls for module tests."""

@@ -6,22 +6,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.anycast.fabric.plugins.modules import drain_state as module
+from conftest import call_module
 
 
 @pytest.fixture
 def run(tmp_path, capsys):
     def runner(check=False, **args):
         args.setdefault("state_dir", str(tmp_path))
-        args["_ansible_check_mode"] = check
-        args["_ansible_diff"] = True
-        capsys.readouterr()
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                module.main()
-        return json.loads(capsys.readouterr().out)
+        return call_module(module.main, args, capsys, check=check)
 
     return runner
 

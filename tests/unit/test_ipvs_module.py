@@ -12,10 +12,10 @@ import json
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.anycast.fabric.plugins.module_utils import ipvs as logic
 from ansible_collections.anycast.fabric.plugins.modules import ipvs as module
+from conftest import call_module
 
 WEB = {"protocol": "tcp", "address": "198.51.100.80", "port": 80, "scheduler": "rr", "real_servers": [{"address": "10.10.0.2", "port": 8080}]}
 KUBE = "-A -t 10.96.0.1:443 -s rr\n-a -t 10.96.0.1:443 -r 10.244.1.5:6443 -m -w 1\n"
@@ -69,17 +69,11 @@ def run(monkeypatch, tmp_path, capsys):
 
     def runner(fake, check=False, **args):
         args.setdefault("state_dir", str(tmp_path))
-        args["_ansible_check_mode"] = check
-        args["_ansible_diff"] = True
         monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, cmd, **kw: fake.run_command(cmd, **kw))
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **kw: "/usr/sbin/" + name)
         real_exists = module.os.path.exists
         monkeypatch.setattr(module.os.path, "exists", lambda p: fake.loaded if p == module.IPVS_PROC else real_exists(p))
-        capsys.readouterr()
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                module.main()
-        return json.loads(capsys.readouterr().out)
+        return call_module(module.main, args, capsys, check=check)
 
     return runner
 

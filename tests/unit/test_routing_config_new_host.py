@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.anycast.fabric.plugins.modules import routing_config as module
+from conftest import call_module
 
 CONTENT = 'router id 10.0.0.1;\nprotocol bgp t { password "s3cret"; }\n'
 
 
 def run(capsys, check, dest):
     args = {"daemon": "bird", "content": CONTENT, "dest": str(dest), "bird_socket": str(dest) + ".ctl"}
-    args.update(_ansible_check_mode=check, _ansible_diff=True)
-    capsys.readouterr()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module.main()
-    return json.loads(capsys.readouterr().out)
+    return call_module(module.main, args, capsys, check=check)
 
 
 def test_check_mode_shows_the_whole_file_masked(tmp_path, capsys):
