@@ -265,7 +265,7 @@ def markdown(result):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=0.5, help="seconds a request may take before it counts as lost")
     parser.add_argument("--events", default=",".join(k for k, _l, _f, _t in EVENTS))

@@ -121,7 +121,7 @@ def _runs(results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--target", required=True, help="the VIP")
     parser.add_argument("--port", type=int, default=80)
     parser.add_argument("--interval", type=float, default=0.01, help="seconds between probe starts (default 0.01)")

@@ -15,7 +15,9 @@ case "$plan_dir" in /*) ;; *) plan_dir="$PWD/$plan_dir" ;; esac
 args=("$@")
 if [[ ! " ${args[*]} " =~ " -i " && ! " ${args[*]} " =~ " --inventory" ]]; then
     scenario=${LAB_SCENARIO:-default}
-    inventory=$(ls -td ~/.ansible/tmp/molecule.*."$scenario"/inventory 2>/dev/null | head -n 1)
+    # The newest molecule inventory of that scenario.
+    inventory=$(find ~/.ansible/tmp -maxdepth 2 -path "*/molecule.*.$scenario/inventory" -printf '%T@ %p\n' 2>/dev/null |
+        sort -n | tail -n 1 | cut -d' ' -f2-)
     if [[ -z "$inventory" ]]; then
         echo "plan: no -i given and no lab inventory for scenario $scenario: run make lab first" >&2
         exit 1
