@@ -158,8 +158,8 @@ commands:
   sample: ["router bgp 65101", " neighbor 10.1.1.13 remote-as 4200000001"]
 validated:
   description:
-    - V(false) in check mode on a host where the daemon is not installed yet (its configuration directory is
-      missing): the whole file is reported as new, without validation.
+    - V(false) in check mode on a host where the daemon is not installed yet (no configuration directory). The
+      whole file is then reported as new, without validation.
   returned: in that case
   type: bool
 reloaded:
