@@ -9,6 +9,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.edge import Edge, read_edge, read_scope
 from ansible_collections.anycast.fabric.plugins.plugin_utils.health import read_health
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader, community
 from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import MAX_ASN, asn_problem
@@ -29,8 +30,11 @@ HOST_VARIABLES = (
     "fabric_vips",
     "fabric_vip_interface",
     "fabric_pod_cidrs",
+    "fabric_upstreams",
+    "fabric_site_community",
+    "fabric_pod_aggregates",
 )
-VIP_KEYS = ("address", "name", "communities", "large_communities", "health")
+VIP_KEYS = ("address", "name", "communities", "large_communities", "health", "sites", "prepend", "med")
 DAEMONS = {"node": ("bird", "frr"), "tor": ("frr",), "spine": ("frr",)}
 ROLE_LABELS = {"node": "nodes", "tor": "ToRs", "spine": "spines"}
 DEFAULT_SITE = "default"
@@ -46,9 +50,12 @@ class Vip:
     communities: tuple = ()
     large_communities: tuple = ()
     health: Optional[dict] = None  # normalised by health.read_health; None: always announced
+    sites: Optional[tuple] = None  # announced only from these sites; None: from every site (global)
+    prepend: tuple = ()  # ((site, times), ...): AS-path prepends at that site's edge
+    med: tuple = ()  # ((site, med), ...): MED at that site's edge
 
     def attributes(self):
-        return (self.name, self.communities, self.large_communities)
+        return (self.name, self.communities, self.large_communities, self.sites, self.prepend, self.med)
 
 
 @dataclass
@@ -73,6 +80,7 @@ class Host:
     vip_interface: str = DEFAULT_VIP_INTERFACE
     vips: list = field(default_factory=list)
     pod_cidrs: list = field(default_factory=list)  # (network, path)
+    edge: Edge = field(default_factory=Edge)  # spines: upstreams and what crosses the site's edge
 
     def prefixes(self, version):
         """Everything this host originates, for one IP version, sorted."""
@@ -115,6 +123,7 @@ def read_host(problems, name, role, variables):
 
     _read_asn(reader, host)
     _read_router_id(reader, host)
+    host.edge = read_edge(reader, role)
 
     if role == "node":
         host.vip_interface = reader.name("fabric_vip_interface", reader.get("fabric_vip_interface", DEFAULT_VIP_INTERFACE), "an interface name")
@@ -197,6 +206,7 @@ def _read_vip(reader, path, item):
     vip.communities = _communities(reader, path + ".communities", item.get("communities"), 2)
     vip.large_communities = _communities(reader, path + ".large_communities", item.get("large_communities"), 3)
     vip.health = read_health(reader, path + ".health", item.get("health"))
+    vip.sites, vip.prepend, vip.med = read_scope(reader, path, item)
     # A VIP with a rejected attribute is left out altogether, so that other
     # nodes' correct copies are not reported as conflicting with a half of it.
     return vip if len(reader.problems) == before else None

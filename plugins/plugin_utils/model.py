@@ -17,6 +17,7 @@ import re
 import zlib
 from collections import Counter, defaultdict
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.edge import DEFAULT_ROUTES
 from ansible_collections.anycast.fabric.plugins.plugin_utils.hosts import HOST_VARIABLES, ROLE_GROUPS, read_host
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDEN, Reader
 from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import FABRIC, Problems
@@ -67,6 +68,8 @@ def build(hostvars, groups, problems=None):
     _check_asns(hosts, racks, spines, problems)
     _check_vips(hosts, fabric, problems)
     _check_pod_cidrs(hosts, fabric, problems)
+    _check_edges(hosts, spines, fabric, problems)
+    _apply_scopes(hosts)
     if problems:
         return {}, problems
     return {name: _intent(host, racks, spines, fabric) for name, host in hosts.items()}, problems
@@ -145,7 +148,7 @@ def _check_unique(hosts, problems):
     owners = {}
     for host in hosts.values():
         for var in ("fabric_ipv4", "fabric_ipv6", "fabric_uplink_ipv4", "fabric_uplink_ipv6"):
-            address = getattr(host, var[len("fabric_"):])
+            address = getattr(host, var[len("fabric_") :])
             if address is None:
                 continue
             if address in owners:
@@ -330,6 +333,37 @@ def _check_pod_cidrs(hosts, fabric, problems):
             seen.append((net, host.name))
 
 
+def _check_edges(hosts, spines, fabric, problems):
+    """VIP scopes name real sites; upstreams and aggregates make sense for their site."""
+    sites = sorted({h.site for h in hosts.values() if h.role == "node" and h.site is not None})
+    for host in hosts.values():
+        for vip in host.vips:
+            named = list(vip.sites or ()) + [site for site, _n in vip.prepend + vip.med]
+            for site in sorted(set(named) - set(sites)):
+                why = "names site '%s', which has no nodes (sites: %s)" % (site, ", ".join(sites))
+                problems.add(host.name, vip.path, str(vip.prefix.network_address), why)
+    for site, members in spines.items():
+        communities = {s.edge.site_community for s in members}
+        if len(communities) > 1:
+            for spine in members:
+                problems.add(spine.name, "fabric_site_community", spine.edge.site_community, "differs between the spines of site '%s'" % site)
+        for spine in members:
+            for upstream in spine.edge.upstreams:
+                if upstream.asn == spine.asn:
+                    problems.add(spine.name, upstream.path + ".asn", upstream.asn, "is the spine's own ASN; upstreams peer over eBGP")
+            for net, path in spine.edge.pod_aggregates:
+                pool = next((p for p in fabric.pools or [] if p.version == net.version and p.overlaps(net)), None)
+                if pool is not None:
+                    problems.add(spine.name, path, str(net), "overlaps anycast pool %s" % pool)
+
+
+def _apply_scopes(hosts):
+    """A regional VIP stays only on the nodes of its sites (VIP lists are often shared fabric-wide)."""
+    for host in hosts.values():
+        if host.role == "node":
+            host.vips = [v for v in host.vips if v.sites is None or host.site in v.sites]
+
+
 # Intent ----------------------------------------------------------------------
 
 IDENT_RE = re.compile(r"[^A-Za-z0-9_]")
@@ -418,6 +452,61 @@ def _spine_peers(host, racks, fabric):
     return peers
 
 
+def _site_exports(host, racks, version):
+    """What a spine announces to its upstreams for one IP version.
+
+    Entries {prefixes, prepend, med}: the VIPs announced in the site, grouped
+    by how this site weighs them, then the pod prefixes (aggregates covering
+    the site's pod CIDRs, and the pod CIDRs no aggregate covers).
+    """
+    vips, pods = {}, set()
+    for (site, _rack), members in racks.items():
+        if site != host.site:
+            continue
+        for node in members["nodes"]:
+            for vip in node.vips:
+                if vip.prefix.version == version:
+                    vips[vip.prefix] = vip
+            pods.update(n for n, _path in node.pod_cidrs if n.version == version)
+    groups = defaultdict(list)
+    for prefix, vip in vips.items():
+        groups[(dict(vip.prepend).get(host.site, 0), dict(vip.med).get(host.site))].append(prefix)
+    entries = [
+        {"prefixes": [str(p) for p in sorted(prefixes)], "prepend": prepend, "med": med}
+        for (prepend, med), prefixes in sorted(groups.items(), key=lambda kv: (kv[0][0], -1 if kv[0][1] is None else kv[0][1]))
+    ]
+    aggregates = [n for n, _path in host.edge.pod_aggregates if n.version == version]
+    used = [a for a in aggregates if any(p.subnet_of(a) for p in pods)]
+    loose = [p for p in pods if not any(p.subnet_of(a) for a in aggregates)]
+    pod_prefixes = sorted(used) + sorted(loose)
+    if pod_prefixes:
+        entries.append({"prefixes": [str(p) for p in pod_prefixes], "prepend": 0, "med": None})
+    return entries, [str(a) for a in sorted(used)]
+
+
+def _upstream_peers(host, racks):
+    peers = []
+    for upstream in host.edge.upstreams:
+        version = upstream.address.version
+        exports, aggregates = _site_exports(host, racks, version)
+        peer = {
+            "name": upstream.name,
+            "id": None,
+            "role": "upstream",
+            "family": "ipv%d" % version,
+            "address": str(upstream.address),
+            "local_address": str(upstream.local),
+            "asn": upstream.asn,
+            "accept": [str(DEFAULT_ROUTES[version])] if upstream.imports == "default" else [],
+            "export": [p for entry in exports for p in entry["prefixes"]],
+            "export_policy": exports,
+            "aggregates": aggregates,
+            "max_prefixes": upstream.max_prefixes,
+        }
+        peers.append(peer)
+    return peers
+
+
 def _export_policy(host):
     """Per IP version, the node's announcements grouped by the communities they carry."""
     policy = {}
@@ -485,5 +574,6 @@ def _intent(host, racks, spines, fabric):
         intent["uplink_ipv6"] = str(host.uplink_ipv6) if host.uplink_ipv6 is not None else None
         intent["peers"] = _unique_ids(_tor_peers(host, racks, spines, fabric))
     else:
-        intent["peers"] = _unique_ids(_spine_peers(host, racks, fabric))
+        intent["peers"] = _unique_ids(_spine_peers(host, racks, fabric) + _upstream_peers(host, racks))
+        intent["site_community"] = host.edge.site_community
     return intent

@@ -41,7 +41,7 @@ GSHUT_LIST = "GSHUT"
 # withdraws them. Pod CIDRs are announced in every state: no other node has them.
 DRAIN_STATES = ("in_service", "draining", "drained")
 FAMILY_TAG = {"ipv4": "V4", "ipv6": "V6"}
-GROUP_TAG = {"node": "NODES", "tor": "TORS", "spine": "SPINES"}
+GROUP_TAG = {"node": "NODES", "tor": "TORS", "spine": "SPINES", "upstream": "UPSTREAMS"}
 
 
 def config_filename(intent):
@@ -180,7 +180,16 @@ def frr_view(intent):
         group_name = "%s-%s" % (GROUP_TAG[peer["role"]], FAMILY_TAG[fam])
         group = groups.get(group_name)
         if group is None:
-            group = groups[group_name] = {"name": group_name, "family": fam, "route_map_in": None, "route_map_out": None}
+            # Upstreams are outside the fabric: none of its session settings
+            # (key, BFD, GTSM) apply to them.
+            group = groups[group_name] = {
+                "name": group_name,
+                "family": fam,
+                "route_map_in": None,
+                "route_map_out": None,
+                "fabric": peer["role"] != "upstream",
+                "aggregates": peer.get("aggregates", []),
+            }
             if peer["export"]:
                 group["route_map_out"] = _export_route_map(intent, peer, prefix_lists, route_maps)
             else:
@@ -238,6 +247,7 @@ def frr_view(intent):
         "community_lists": [{"name": GSHUT_LIST, "community": FRR_COMMUNITY_NAMES[GSHUT]}] if needs_gshut_list else [],
         "route_maps": _dedupe_by_name(route_maps),
         "groups": sorted(groups.values(), key=lambda g: g["name"]),
+        "aggregates": dict((fam, sorted(set(a for g in groups.values() if g["family"] == fam for a in g["aggregates"]))) for fam in FAMILY_TAG),
         "neighbors": neighbors,
         "families": [fam for fam in FAMILY_TAG if any(g["family"] == fam for g in groups.values())],
         "redistribute": redistribute,
@@ -257,6 +267,8 @@ def frr_view(intent):
 def _export_route_map(intent, peer, prefix_lists, route_maps):
     fam = peer["family"]
     tag = FAMILY_TAG[fam]
+    if peer["role"] == "upstream":
+        return _upstream_route_map(intent, peer, prefix_lists, route_maps)
     if intent["role"] == "node":
         # Nodes tag each VIP with its communities: one entry per set of them.
         name = "EXPORT-%s" % tag
@@ -279,6 +291,27 @@ def _export_route_map(intent, peer, prefix_lists, route_maps):
         name = "TO-%s-%s" % (GROUP_TAG[peer["role"]], tag)
         prefix_lists.append(_prefix_list(name, fam, peer["export"]))
         entries = [_route_map_entry(10, fam, name)]
+    route_maps.append({"name": name, "action": "permit", "entries": entries})
+    return name
+
+
+def _upstream_route_map(intent, peer, prefix_lists, route_maps):
+    """What a site announces upstream: its VIPs (weighted per VIP where asked) and pod prefixes, tagged with the site's community."""
+    fam = peer["family"]
+    name = "TO-UPSTREAMS-%s" % FAMILY_TAG[fam]
+    communities = [intent["site_community"]] if intent.get("site_community") else []
+    entries = []
+    for index, policy in enumerate(peer["export_policy"], start=1):
+        list_name = "%s-%d" % (name, index)
+        prefix_lists.append(_prefix_list(list_name, fam, policy["prefixes"]))
+        entry = _route_map_entry(10 * index, fam, list_name, communities)
+        if policy["prepend"]:
+            entry["prepend"] = " ".join([str(intent["asn"])] * policy["prepend"])
+        if policy["med"] is not None:
+            entry["med"] = policy["med"]
+        entries.append(entry)
+    if not entries:
+        entries.append({"seq": 10, "action": "deny"})
     route_maps.append({"name": name, "action": "permit", "entries": entries})
     return name
 

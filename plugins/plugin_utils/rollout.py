@@ -23,6 +23,8 @@ def expected_paths(intent, intents=None, drained=()):
     withdrawn = _drained_vips(intents or {}, drained)
     announcers = defaultdict(set)
     for peer in intent.get("peers", []):
+        if peer.get("role") == "upstream":
+            continue  # outside the fabric: its routes are not the fabric's to count
         for prefix in peer.get("accept", []):
             if prefix in withdrawn.get(peer["name"], ()):
                 continue

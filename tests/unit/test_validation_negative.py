@@ -250,7 +250,10 @@ CASES = [
     case(
         "vip-unknown-key",
         [set_vip("r2-n1", 0, "comunities", ["65000:81"])],
-        ["r2-n1: fabric_vips[0].comunities = ['65000:81']: is not a known option (known: address, communities, health, large_communities, name)"],
+        [
+            "r2-n1: fabric_vips[0].comunities = ['65000:81']: is not a known option"
+            " (known: address, communities, health, large_communities, med, name, prepend, sites)"
+        ],
     ),
     case("vip-without-address", [setv("r2-n2", "fabric_vips", [{"name": "admin"}])], ["r2-n2: fabric_vips[0].address = null: is required"]),
     # Bad peering addresses.

@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A site's edge: the upstream routers its spines peer with, and what crosses that border.
+
+Read from the spines' variables (`fabric_upstreams`, `fabric_site_community`,
+`fabric_pod_aggregates`) and from the VIPs' scope keys (`sites`, `prepend`,
+`med`). Nothing from outside the fabric is accepted but what an upstream's
+`import` allows (nothing, or the default route), and nothing leaves it but
+the site's VIP host routes and pod prefixes (aggregated where asked).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import community
+from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import MAX_ASN, asn_problem
+
+UPSTREAM_KEYS = ("name", "address", "asn", "local_address", "import", "max_prefixes")
+IMPORTS = ("none", "default")
+DEFAULT_ROUTES = {4: ipaddress.ip_network("0.0.0.0/0"), 6: ipaddress.ip_network("::/0")}
+MAX_PREPEND = 10
+
+
+@dataclass
+class Upstream:
+    name: str
+    path: str
+    address: object
+    asn: int
+    local: object  # the spine's own address on the link
+    local_net: object
+    imports: str = "none"
+    max_prefixes: int = 10
+
+
+@dataclass
+class Edge:
+    upstreams: list = field(default_factory=list)
+    site_community: Optional[str] = None
+    pod_aggregates: list = field(default_factory=list)  # (network, path)
+
+
+def read_edge(reader, role):
+    """The edge settings of one host (only spines may have them)."""
+    edge = Edge()
+    if role != "spine":
+        for var in ("fabric_upstreams", "fabric_site_community", "fabric_pod_aggregates"):
+            if reader.get(var):
+                reader.fail(var, reader.get(var), "only applies to spines (fabric_spines): the site's edge peers with its upstreams")
+        return edge
+    names = {}
+    for index, item in enumerate(reader.list_of("fabric_upstreams", reader.get("fabric_upstreams"))):
+        upstream = _read_upstream(reader, "fabric_upstreams[%d]" % index, item)
+        if upstream is None:
+            continue
+        if upstream.name in names:
+            reader.fail(upstream.path + ".name", upstream.name, "is also the name of %s; upstream names must be unique" % names[upstream.name])
+            continue
+        names[upstream.name] = upstream.path
+        edge.upstreams.append(upstream)
+    raw = reader.get("fabric_site_community")
+    if raw is not None:
+        edge.site_community = community(reader, "fabric_site_community", raw, 2)
+    for index, raw in enumerate(reader.list_of("fabric_pod_aggregates", reader.get("fabric_pod_aggregates"))):
+        path = "fabric_pod_aggregates[%d]" % index
+        net = reader.prefix(path, raw, "a pod aggregate")
+        if net is not None:
+            edge.pod_aggregates.append((net, path))
+    return edge
+
+
+def _read_upstream(reader, path, item):
+    given = reader.dict_of(path, item, UPSTREAM_KEYS)
+    if given is None:
+        return None
+    before = len(reader.problems)
+    for key in ("name", "address", "asn", "local_address"):
+        if given.get(key) is None:
+            reader.fail("%s.%s" % (path, key), None, "is required")
+    if len(reader.problems) != before:
+        return None
+    name = reader.name(path + ".name", given["name"], "an upstream name")
+    asn = reader.integer(path + ".asn", given["asn"], 1, MAX_ASN - 1)
+    if asn is not None and asn_problem(asn):
+        reader.fail(path + ".asn", asn, asn_problem(asn))
+    try:
+        address = ipaddress.ip_address(given["address"]) if isinstance(given["address"], str) else None
+    except ValueError:
+        address = None
+    if address is None:
+        reader.fail(path + ".address", given["address"], "must be the upstream router's IP address")
+    local = local_net = None
+    if address is not None:
+        local, local_net = reader.interface(path + ".local_address", given["local_address"], address.version)
+        if local is not None and local_net is None:
+            reader.fail(path + ".local_address", given["local_address"], "needs the link's prefix length (address/length)")
+        if local_net is not None and address not in local_net:
+            reader.fail(path + ".address", str(address), "is not on the link of local_address (%s)" % local_net)
+        if local is not None and local == address:
+            reader.fail(path + ".local_address", given["local_address"], "is the upstream's own address")
+    imports = reader.choice(path + ".import", given.get("import", "none"), IMPORTS)
+    cap = reader.integer(path + ".max_prefixes", given.get("max_prefixes", 10), 1, 4294967295)
+    if len(reader.problems) != before:
+        return None
+    return Upstream(name=name, path=path, address=address, asn=asn, local=local, local_net=local_net, imports=imports, max_prefixes=cap)
+
+
+# The VIP scope keys -----------------------------------------------------------
+
+
+def read_scope(reader, path, item):
+    """(sites, prepend, med) of one VIP: where it is announced and how each site's edge weighs it."""
+    sites = None
+    if item.get("sites") is not None:
+        raw = item["sites"]
+        values = [reader.name("%s.sites[%d]" % (path, i), s, "a site name") for i, s in enumerate(reader.list_of(path + ".sites", raw))]
+        sites = tuple(sorted(set(v for v in values if v is not None)))
+        if not sites and isinstance(raw, list):
+            reader.fail(path + ".sites", raw, "must list at least one site (leave it out for a global VIP)")
+    prepend = _per_site(reader, path + ".prepend", item.get("prepend"), 1, MAX_PREPEND)
+    med = _per_site(reader, path + ".med", item.get("med"), 0, 4294967295)
+    return sites, prepend, med
+
+
+def _per_site(reader, path, raw, low, high):
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        reader.fail(path, raw, "must map site names to numbers, e.g. {ams: 2}")
+        return ()
+    out = []
+    for site, value in sorted(raw.items(), key=lambda kv: str(kv[0])):
+        name = reader.name("%s.%s" % (path, site), site, "a site name")
+        number = reader.integer("%s.%s" % (path, site), value, low, high)
+        if name is not None and number is not None:
+            out.append((name, number))
+    return tuple(out)
