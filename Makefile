@@ -36,7 +36,7 @@ export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
 .PHONY: help setup apt venv collections get-pip lint sanity unit lab-image integration bench-vips docs-lint changelog-lint build-test test clean golden
-.PHONY: molecule lab lab-destroy molecule-ipvs bench-ipvs bench-failover ee-check plan
+.PHONY: molecule lab lab-global lab-destroy molecule-ipvs bench-ipvs bench-failover ee-check plan
 
 help:
 	@echo "Targets:"
@@ -45,8 +45,9 @@ help:
 	@echo "  sanity          ansible-test sanity on a clean copy of the collection"
 	@echo "  unit            pytest over tests/unit (no containers)"
 	@echo "  integration     pytest over tests/integration: playbooks, modules on a real kernel, BIRD/FRR in containers"
-	@echo "  molecule        molecule test -s default, dualstack, failover: the lab fabric converged, idempotent, verified;"
-	@echo "                  failover also kills services and agents, freezes a node, drains and undrains a rack"
+	@echo "  molecule        molecule test -s default, dualstack, failover, global: the lab fabric converged, idempotent, verified;"
+	@echo "                  failover also kills services and agents, freezes a node, drains and undrains a rack;"
+	@echo "                  global: two sites, nearest-site routing, site failure and drain, pod reachability"
 	@echo "  bench-vips      loopback_vip benchmark (writes benchmarks/results/loopback_vip.*)"
 	@echo "  molecule-ipvs   molecule test -s ipvs: the ipvs role and module in a QEMU VM with Debian's kernel"
 	@echo "  bench-ipvs      ipvs module benchmark, 1,000 services (writes benchmarks/results/ipvs.*)"
@@ -60,6 +61,7 @@ help:
 	@echo "  golden          re-render inventories/example into tests/golden/example (review the diff!)"
 	@echo "  clean           remove .build (keeps .venv)"
 	@echo "  lab             bring up the lab fabric in containers and keep it (DUAL_STACK=1: dual-stack); lab-destroy removes it"
+	@echo "  lab-global      bring up the two-site lab (two sites, transit routers, a client per site) and keep it"
 
 # ---------------------------------------------------------------- setup
 setup: apt venv collections get-pip
@@ -159,8 +161,9 @@ test: setup lint sanity unit integration molecule molecule-ipvs docs-lint change
 # client, one Docker network per segment) and three scenarios: molecule/default
 # (IPv4), molecule/dualstack and molecule/failover (health-checked VIPs,
 # failures and drains). They use the same container names, so only one of
-# them can be up at a time.
-MOLECULE_SCENARIOS := default dualstack failover
+# them can be up at a time. molecule/global is the two-site lab, with its own
+# topology, containers and networks.
+MOLECULE_SCENARIOS := default dualstack failover global
 LAB_SCENARIO       ?= $(if $(filter 1,$(DUAL_STACK)),dualstack,default)
 # How many instances of scenario $$s molecule's state records as created.
 MOLECULE_CREATED   := molecule list -s $$s -f plain 2>/dev/null | awk '$$5 == "true"' | wc -l
@@ -213,11 +216,21 @@ lab: lab-image
 plan: setup
 	scripts/plan.sh
 
+# The two-site lab (scenario global: two sites, their upstream "transit"
+# routers, a client near each site), kept: run it again to re-converge and
+# re-verify.
+lab-global: lab-image
+	$(call lab_up,global)
+	molecule verify -s global
+
 # The lab with health-checked VIPs (scenario failover), then every failure
-# and drain event, five times each, with a client probing every 10 ms.
+# and drain event, five times each, with a client probing every 10 ms; then
+# the two-site lab for the site failure and site drain rows.
 bench-failover: lab-image
 	$(call lab_up,failover)
 	python benchmarks/failover.py --reps 5
+	$(call lab_up,global)
+	python benchmarks/failover.py --reps 5 --lab global
 
 # `molecule destroy` where molecule's state says created (it takes ~20 s even
 # when there is nothing to remove), then whatever else carries the lab label.

@@ -13,6 +13,12 @@ at least five repetitions:
   silent-hold the same with BFD off: the BGP hold timer (9 s) finds it
   drain      anycast.fabric.drain on one node (then undrain, not measured)
 
+With --lab global (scenario global, two sites), measured at client-a, near
+site a, whose traffic moves to site b:
+
+  site-failure  the service stops on both nodes of site a (health agents withdraw)
+  site-drain    anycast.fabric.drain of site a (forced: site a alone serves a regional VIP)
+
 The loss window is the time from the first unanswered request's start to the
 last one's, plus one interval; open connections reset when a router moves
 their flow (resets) are counted apart. ECMP spreads flows over four nodes, so during a
@@ -21,7 +27,8 @@ long that node's share of the traffic goes unanswered.
 
 Writes benchmarks/results/failover.{json,md}.
 
-    python benchmarks/failover.py --reps 5      # (make bench-failover, lab converged first)
+    python benchmarks/failover.py --reps 5                 # (make bench-failover, lab converged first)
+    python benchmarks/failover.py --reps 5 --lab global    # the two-site rows
 """
 
 import argparse
@@ -66,15 +73,15 @@ def env():
     return out
 
 
-def inventory():
-    found = sorted(glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.failover/inventory")), key=os.path.getmtime)
+def inventory(scenario):
+    found = sorted(glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.%s/inventory" % scenario)), key=os.path.getmtime)
     if not found:
-        sys.exit("no molecule inventory for scenario failover: run `molecule converge -s failover` first (make bench-failover does)")
+        sys.exit("no molecule inventory for scenario %s: run `molecule converge -s %s` first (make bench-failover does)" % (scenario, scenario))
     return found[-1]
 
 
-def playbook(name, *extra):
-    args = ["ansible-playbook", "-i", inventory(), "--extra-vars", json.dumps(EXTRA_VARS)]
+def playbook(name, *extra, scenario="failover"):
+    args = ["ansible-playbook", "-i", inventory(scenario), "--extra-vars", json.dumps(EXTRA_VARS if scenario == "failover" else {})]
     for item in extra:
         args += ["--extra-vars", item]
     return sh(*(args + ["anycast.fabric." + name]), env=env())
@@ -107,42 +114,28 @@ def back_in_ecmp(node):
 
 
 class Probe(object):
-    """lab/probe.py on the client, in the background, until stopped."""
+    """lab/probe.py on a client, in the background, until stopped."""
 
-    def __init__(self, timeout):
+    def __init__(self, timeout, client="client"):
         self.timeout = timeout
+        self.client = client
+        self.summary = None
 
     def __enter__(self):
-        docker("exec", "client", "rm", "-f", "/run/bench-probe.stop", "/run/bench-probe.json", "/run/bench-probe.ready")
-        docker(
-            "exec",
-            "-d",
-            "client",
-            "python3",
-            "/usr/local/bin/lab-probe",
-            "--target",
-            VIP,
-            "--interval",
-            "0.01",
-            "--timeout",
-            str(self.timeout),
-            "--duration",
-            "600",
-            "--stop-file",
-            "/run/bench-probe.stop",
-            "--ready-file",
-            "/run/bench-probe.ready",
-            "--out",
-            "/run/bench-probe.json",
-        )
-        wait_for("the probe to start", lambda: docker("exec", "client", "test", "-e", "/run/bench-probe.ready", check=False).returncode == 0, 30)
+        client = self.client
+        docker("exec", client, "rm", "-f", "/run/bench-probe.stop", "/run/bench-probe.json", "/run/bench-probe.ready")
+        probe = ["python3", "/usr/local/bin/lab-probe", "--target", VIP, "--interval", "0.01", "--timeout", str(self.timeout), "--duration", "600"]
+        files = ["--stop-file", "/run/bench-probe.stop", "--ready-file", "/run/bench-probe.ready", "--out", "/run/bench-probe.json"]
+        docker("exec", "-d", client, *(probe + files))
+        wait_for("the probe to start", lambda: docker("exec", client, "test", "-e", "/run/bench-probe.ready", check=False).returncode == 0, 30)
         time.sleep(1)  # a second of clean traffic before the event
         return self
 
     def __exit__(self, *exc):
-        docker("exec", "client", "touch", "/run/bench-probe.stop")
-        wait_for("the probe's summary", lambda: docker("exec", "client", "test", "-e", "/run/bench-probe.json", check=False).returncode == 0, 60)
-        self.summary = json.loads(docker("exec", "client", "cat", "/run/bench-probe.json").stdout)
+        client = self.client
+        docker("exec", client, "touch", "/run/bench-probe.stop")
+        wait_for("the probe's summary", lambda: docker("exec", client, "test", "-e", "/run/bench-probe.json", check=False).returncode == 0, 60)
+        self.summary = json.loads(docker("exec", client, "cat", "/run/bench-probe.json").stdout)
         return False
 
 
@@ -190,6 +183,41 @@ def event_drain(probe_timeout):
     back_in_ecmp("n4")
     return probe.summary
 
+
+# Two sites (scenario global): client-a, near site a, is measured.
+SITE_A = ("a1", "a2")
+
+
+def answered_by_site(site):
+    """Whether client-a's last 10 requests were all answered by SITE's nodes."""
+    script = "for i in $(seq 10); do curl -s --max-time 1 http://%s/ || echo FAILED; done" % VIP
+    out = docker("exec", "client-a", "bash", "-c", script, check=False).stdout.split()
+    return len(out) == 10 and all(name.startswith(site) for name in out)
+
+
+def event_site_failure(probe_timeout):
+    with Probe(probe_timeout, "client-a") as probe:
+        for node in SITE_A:
+            docker("exec", node, "systemctl", "stop", "lab-http")
+        time.sleep(5)
+    for node in SITE_A:
+        docker("exec", node, "systemctl", "start", "lab-http")
+    wait_for("client-a answered by site a again", lambda: answered_by_site("a"), 300)
+    return probe.summary
+
+
+def event_site_drain(probe_timeout):
+    with Probe(probe_timeout, "client-a") as probe:
+        playbook("drain", "fabric_drain=site_a_nodes", "fabric_drain_force=true", "fabric_drain_linger=2", scenario="global")
+    playbook("undrain", "fabric_drain=site_a_nodes", scenario="global")
+    wait_for("client-a answered by site a again", lambda: answered_by_site("a"), 120)
+    return probe.summary
+
+
+GLOBAL_EVENTS = [
+    ("site-failure", "site a's service stops on both nodes (far client, two sites)", event_site_failure, "< 1500 ms + one upstream update"),
+    ("site-drain", "anycast.fabric.drain of site a (far client, two sites)", event_site_drain, "0 lost"),
+]
 
 EVENTS = [
     ("service", "service stops on one node (health agent withdraws)", event_service, "< 1500 ms"),
@@ -242,8 +270,8 @@ def markdown(result):
     lines = [
         "# failover benchmark (%s)" % result["date"],
         "",
-        "%s. One HTTP request (new TCP connection) every %d ms from the lab client to %s; a request not answered"
-        " within %.1f s is lost. Loss window: first unanswered request to last, plus one interval. %d repetitions per event."
+        "%s. One HTTP request (new TCP connection) every %d ms from the lab client (two-site lab: client a) to %s;"
+        " a request not answered within %.1f s is lost. Loss window: first unanswered request to last, plus one interval. %d repetitions per event."
         % (result["machine"], result["interval_ms"], VIP, result["probe_timeout_s"], result["reps"]),
         "",
         "| event | target | loss window median (ms) | max (ms) | lost requests median | max | of which resets (all reps) |",
@@ -258,6 +286,8 @@ def markdown(result):
         "",
         "Four nodes share the VIP through ECMP, so a failing node costs only the requests hashed to it"
         " (about a quarter): the lost-request columns count those, the window says for how long.",
+        "The two-site rows (`--lab global`) are measured at client a, near site a: when site a fails or drains,"
+        " all of client a's traffic moves to site b, through both upstream routers.",
         "Resets are connections that were open when a router moved their flow to another node (stateless ECMP"
         " cannot keep an open flow on a node leaving the ECMP set); every other loss is a request nobody answered.",
     ]
@@ -268,14 +298,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=0.5, help="seconds a request may take before it counts as lost")
-    parser.add_argument("--events", default=",".join(k for k, _l, _f, _t in EVENTS))
+    parser.add_argument("--lab", choices=["one-site", "global"], default="one-site", help="global: the two-site rows (scenario global)")
+    parser.add_argument("--events", help="comma-separated events to run (default: all of the lab's)")
     args = parser.parse_args()
-    wanted = args.events.split(",")
+    events = GLOBAL_EVENTS if args.lab == "global" else EVENTS
+    wanted = args.events.split(",") if args.events else [key for key, _l, _f, _t in events]
 
-    docker("cp", PROBE, "client:/usr/local/bin/lab-probe")
-    wait_for("all four nodes serving", lambda: len(next_hops("tor1")) == 2 and len(next_hops("tor2")) == 2)
+    if args.lab == "global":
+        docker("cp", PROBE, "client-a:/usr/local/bin/lab-probe")
+        wait_for("client-a answered by site a", lambda: answered_by_site("a"), 120)
+    else:
+        docker("cp", PROBE, "client:/usr/local/bin/lab-probe")
+        wait_for("all four nodes serving", lambda: len(next_hops("tor1")) == 2 and len(next_hops("tor2")) == 2)
     rows = []
-    for key, label, func, target in EVENTS:
+    for key, label, func, target in events:
         if key not in wanted:
             continue
         if key == "silent-hold":
@@ -295,6 +331,14 @@ def main():
                 set_bfd(True)
         rows.append(row(key, label, target, runs))
 
+    # Each lab run replaces its own rows and keeps the other lab's.
+    path = os.path.join(RESULTS, "failover.json")
+    if os.path.exists(path):
+        with open(path) as handle:
+            previous = json.load(handle).get("rows", [])
+        keys = set(r["event"] for r in rows)
+        order = [k for k, _l, _f, _t in EVENTS + GLOBAL_EVENTS]
+        rows = sorted([r for r in previous if r["event"] not in keys] + rows, key=lambda r: order.index(r["event"]) if r["event"] in order else 99)
     result = {
         "date": datetime.date.today().isoformat(),
         "machine": machine(),

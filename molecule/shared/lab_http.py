@@ -1,4 +1,4 @@
-"""The lab's service behind the anycast VIPs: answers every GET with the node's name.
+"""The lab's service behind the anycast VIPs: answers GET with the node's name (GET /ip: the client's address).
 
 http.server's own command line would do, but its listen backlog is 5 and it
 logs every request: under the failover benchmark's 100 connections a second
@@ -16,11 +16,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     body = b""
 
     def do_GET(self):
+        # /ip: the client's address as this node sees it (no NAT may hide it).
+        body = (self.client_address[0].removeprefix("::ffff:") + "\n").encode() if self.path == "/ip" else self.body
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(self.body)))
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(self.body)
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass
