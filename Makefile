@@ -37,6 +37,7 @@ export PY_COLORS ?= 0
 
 .PHONY: help setup apt venv collections get-pip lint sanity unit lab-image integration bench-vips docs-lint changelog-lint build-test test clean golden
 .PHONY: molecule lab lab-global lab-destroy molecule-ipvs bench-ipvs bench-failover ee-check plan
+.PHONY: galaxy-import
 
 help:
 	@echo "Targets:"
@@ -57,6 +58,7 @@ help:
 	@echo "  docs-lint       antsibull-docs lint of every module, plugin and role doc"
 	@echo "  changelog-lint  antsibull-changelog lint"
 	@echo "  build-test      build + install the tarball, run anycast.fabric.render from it"
+	@echo "  galaxy-import   galaxy-importer (Galaxy's upload checks) on the tarball, offline: no error, no warning"
 	@echo "  test            all of the above, in that order (what .ci/run runs)"
 	@echo "  golden          re-render inventories/example into tests/golden/example (review the diff!)"
 	@echo "  clean           remove .build (keeps .venv)"
@@ -154,7 +156,13 @@ changelog-lint: setup
 build-test: setup
 	scripts/build-test.sh
 
-test: setup lint sanity unit integration molecule molecule-ipvs docs-lint changelog-lint build-test ee-check
+# The checks Galaxy runs on every upload (galaxy-importer), offline: no
+# container, no ansible-test; any ERROR or WARNING fails (log and result in
+# .build/galaxy-import).
+galaxy-import: setup
+	scripts/galaxy-import.sh
+
+test: setup lint sanity unit integration molecule molecule-ipvs docs-lint changelog-lint build-test galaxy-import ee-check
 
 # ---------------------------------------------------------------- lab fabric (molecule)
 # One topology (.config/molecule/config.yml: spine, two ToRs, four nodes, a
