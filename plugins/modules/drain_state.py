@@ -89,9 +89,10 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.anycast.fabric.plugins.module_utils import records
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import DRAIN_STATES, IN_SERVICE
 
 SCHEMA = 1
-STATES = ("in_service", "draining", "drained")
+STATES = DRAIN_STATES
 
 
 class RecordError(Exception):
@@ -101,7 +102,7 @@ class RecordError(Exception):
 def read(path):
     data = records.load(path, SCHEMA, RecordError, hint="remove it to mark the node in service")
     if data is None:
-        return {"state": "in_service", "since": None, "reason": None}
+        return {"state": IN_SERVICE, "since": None, "reason": None}
     if data.get("state") not in STATES:
         raise RecordError("drain record %s holds state %r, not one of %s" % (path, data.get("state"), ", ".join(STATES)))
     return {"state": data["state"], "since": data.get("since"), "reason": data.get("reason")}

@@ -16,7 +16,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import community
+from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import community, parse_ip, unusable_address
 from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import MAX_ASN, asn_problem
 
 UPSTREAM_KEYS = ("name", "address", "asn", "local_address", "import", "max_prefixes")
@@ -68,7 +68,9 @@ def read_edge(reader, role):
     for index, raw in enumerate(reader.list_of("fabric_pod_aggregates", reader.get("fabric_pod_aggregates"))):
         path = "fabric_pod_aggregates[%d]" % index
         net = reader.prefix(path, raw, "a pod aggregate")
-        if net is not None:
+        if net is not None and net.prefixlen == 0:
+            reader.fail(path, raw, "is a default route: an aggregate must cover pod CIDRs, not everything")
+        elif net is not None:
             edge.pod_aggregates.append((net, path))
     return edge
 
@@ -87,12 +89,12 @@ def _read_upstream(reader, path, item):
     asn = reader.integer(path + ".asn", given["asn"], 1, MAX_ASN - 1)
     if asn is not None and asn_problem(asn):
         reader.fail(path + ".asn", asn, asn_problem(asn))
-    try:
-        address = ipaddress.ip_address(given["address"]) if isinstance(given["address"], str) else None
-    except ValueError:
-        address = None
+    address, reason = parse_ip(given["address"], "address")
     if address is None:
-        reader.fail(path + ".address", given["address"], "must be the upstream router's IP address")
+        reader.fail(path + ".address", given["address"], "must be the upstream router's IP address; it %s" % reason)
+    elif unusable_address(address):
+        reader.fail(path + ".address", given["address"], "cannot be used to peer: it %s" % unusable_address(address))
+        address = None
     local = local_net = None
     if address is not None:
         local, local_net = reader.interface(path + ".local_address", given["local_address"], address.version)

@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils.edge import Edge, read_edge, read_scope
 from ansible_collections.anycast.fabric.plugins.plugin_utils.health import read_health
-from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader, community
+from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader, community, hostname_problem, parse_ip, unusable_address
 from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import MAX_ASN, asn_problem
 
 # Inventory group -> role in the fabric.
@@ -39,6 +40,10 @@ DAEMONS = {"node": ("bird", "frr"), "tor": ("frr",), "spine": ("frr",)}
 ROLE_LABELS = {"node": "nodes", "tor": "ToRs", "spine": "spines"}
 DEFAULT_SITE = "default"
 DEFAULT_VIP_INTERFACE = "lo"
+# Per VIP and kind (standard, large): FRR's `set community ... additive` line
+# must stay within its 4,096-character line buffer and 256 words (measured
+# with vtysh -C, FRR 8.4.4), with room for the graceful-shutdown community.
+MAX_COMMUNITIES = 64
 
 
 @dataclass
@@ -83,15 +88,26 @@ class Host:
     edge: Edge = field(default_factory=Edge)  # spines: upstreams and what crosses the site's edge
 
     def prefixes(self, version):
-        """Everything this host originates, for one IP version, sorted."""
+        """Everything this host originates, for one IP version, sorted (computed once after freeze())."""
+        frozen = getattr(self, "_frozen", None)
+        if frozen is not None:
+            return list(frozen[version])
         nets = [v.prefix for v in self.vips if v.prefix.version == version]
         nets += [n for n, _path in self.pod_cidrs if n.version == version]
         return sorted(nets)
+
+    def freeze(self):
+        """The VIPs and pod CIDRs are final: remember what prefixes() returns."""
+        self._frozen = None
+        self._frozen = {4: self.prefixes(4), 6: self.prefixes(6)}
 
 
 def read_host(problems, name, role, variables):
     reader = Reader(problems, name, variables)
     host = Host(name=name, role=role)
+    reason = hostname_problem(name)
+    if reason:
+        reader.fail("inventory_hostname", name, reason)
 
     host.site = reader.name("fabric_site", reader.get("fabric_site", DEFAULT_SITE), "a site name")
     rack = reader.get("fabric_rack")
@@ -99,7 +115,8 @@ def read_host(problems, name, role, variables):
         reader.fail("fabric_rack", None, "is required for %s" % ROLE_LABELS[role])
     elif rack is not None:
         # Racks are often numbered; 12 and "12" name the same rack.
-        host.rack = reader.name("fabric_rack", str(rack) if isinstance(rack, int) and not isinstance(rack, bool) else rack, "a rack name")
+        numbered = isinstance(rack, int) and not isinstance(rack, bool) and 0 <= rack < 10**18
+        host.rack = reader.name("fabric_rack", str(rack) if numbered else rack, "a rack name")
 
     default_daemon = "bird" if role == "node" else "frr"
     host.daemon = reader.choice("fabric_daemon", reader.get("fabric_daemon", default_daemon), DAEMONS[role])
@@ -126,9 +143,7 @@ def read_host(problems, name, role, variables):
     host.edge = read_edge(reader, role)
 
     if role == "node":
-        host.vip_interface = reader.name("fabric_vip_interface", reader.get("fabric_vip_interface", DEFAULT_VIP_INTERFACE), "an interface name")
-        if host.vip_interface is not None and len(host.vip_interface) > 15:
-            reader.fail("fabric_vip_interface", host.vip_interface, "is longer than the 15 characters Linux allows for an interface name")
+        host.vip_interface = _interface_name(reader, "fabric_vip_interface", reader.get("fabric_vip_interface", DEFAULT_VIP_INTERFACE))
         host.vips = _read_vips(reader)
         host.pod_cidrs = _read_pod_cidrs(reader)
     else:
@@ -136,6 +151,17 @@ def read_host(problems, name, role, variables):
             if reader.get(var):
                 reader.fail(var, reader.get(var), "only applies to nodes (fabric_nodes); %s announce no service addresses" % ROLE_LABELS[role])
     return host
+
+
+def _interface_name(reader, path, value):
+    """A Linux interface name: at most 15 characters, and one word for BIRD and FRR."""
+    if isinstance(value, str) and NAME_RE_IFACE.fullmatch(value) and value not in (".", ".."):
+        return value
+    reader.fail(path, value, "must be an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)")
+    return None
+
+
+NAME_RE_IFACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
 
 
 def _read_asn(reader, host):
@@ -159,11 +185,8 @@ def _read_router_id(reader, host):
     if raw is None:
         host.router_id = host.ipv4
         return
-    try:
-        router_id = ipaddress.IPv4Address(raw) if isinstance(raw, str) else None
-    except ValueError:
-        router_id = None
-    if router_id is None or router_id.is_unspecified:
+    router_id, _reason = parse_ip(raw, "address")
+    if router_id is None or router_id.version != 4 or router_id.is_unspecified:
         reader.fail("fabric_router_id", raw, "must be a non-zero IPv4 address (a 32-bit BGP identifier)")
         return
     host.router_id, host.router_id_explicit = router_id, True
@@ -216,23 +239,27 @@ def _host_route(reader, path, raw):
     if not isinstance(raw, str):
         reader.fail(path, raw, "must be an IPv4 or IPv6 address")
         return None
-    try:
-        iface = ipaddress.ip_interface(raw)
-    except ValueError:
-        reader.fail(path, raw, "is not an IP address")
+    iface, reason = parse_ip(raw, "interface")
+    if iface is None:
+        reader.fail(path, raw, reason)
         return None
     if iface.network.prefixlen != iface.max_prefixlen:
         reader.fail(path, raw, "must be a host route (/%d): an anycast VIP is one address" % iface.max_prefixlen)
         return None
-    if iface.ip.is_unspecified or iface.ip.is_loopback or iface.ip.is_multicast or iface.ip.is_link_local:
-        reader.fail(path, raw, "cannot be announced (unspecified, loopback, multicast or link-local)")
+    reason = unusable_address(iface.ip, peering=False)
+    if reason:
+        reader.fail(path, raw, "cannot be announced: it %s" % reason)
         return None
     return iface.network
 
 
 def _communities(reader, path, raw, parts):
     values = []
-    for index, item in enumerate(reader.list_of(path, raw)):
+    items = reader.list_of(path, raw)
+    if len(items) > MAX_COMMUNITIES:
+        reader.fail(path, "%d communities" % len(items), "at most %d may be set on one VIP (FRR reads one command line of at most 4,096 characters and 256 words)" % MAX_COMMUNITIES)
+        return ()
+    for index, item in enumerate(items):
         value = community(reader, "%s[%d]" % (path, index), item, parts)
         if value is not None and value not in values:
             values.append(value)
@@ -245,6 +272,9 @@ def _read_pod_cidrs(reader):
         path = "fabric_pod_cidrs[%d]" % index
         net = reader.prefix(path, raw, "a pod CIDR")
         if net is None:
+            continue
+        if net.prefixlen == 0:
+            reader.fail(path, raw, "is a default route: a pod CIDR is the node's own pod addresses")
             continue
         clash = next((p for n, p in cidrs if n.version == net.version and n.overlaps(net)), None)
         if clash:

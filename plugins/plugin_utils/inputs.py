@@ -9,12 +9,90 @@ raising, so that the model can report every mistake of an inventory at once.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-DIGITS_RE = re.compile(r"^[0-9]+$")  # str.isdigit() also accepts '²' and other non-ASCII digits
+from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import key_text
+
+# Every pattern is applied with fullmatch(): `$` would let a trailing newline through.
+# Names that reach a rendered file (sites, racks, VIP and upstream names,
+# interfaces): characters both daemons take inside a word, a quoted BIRD
+# string and an FRR description, and nothing a shell or a path treats specially.
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+NAME_RULE = "1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+# Inventory host names: DNS-like names (long FQDNs included), dot-separated
+# labels of letters, digits, '-' and '_'. No '/', no empty label: a host name
+# is also a folder name under fabric_render_dir.
+HOSTNAME_MAX = 253
+HOSTNAME_LABEL_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,62}")
+HOSTNAME_RULE = (
+    "a fabric host name is 1-%d characters: dot-separated labels of 1-63 letters, digits, '-' or '_' "
+    "(no spaces, quotes, slashes or other punctuation)" % HOSTNAME_MAX
+)
+DIGITS_RE = re.compile(r"[0-9]+")  # str.isdigit() also accepts '²' and other non-ASCII digits
+# More digits than any range the model checks: refused before int() runs
+# (Python refuses to convert strings of more than 4,300 digits).
+MAX_DIGITS = 20
 HIDDEN = "<hidden>"
+# Keys that look like secrets: an unknown key named so is reported without its value.
+SECRET_KEY_RE = re.compile(r"pass|secret|key|token|auth|md5|cred", re.IGNORECASE)
+# An IP address or prefix as text: digits, hex, '.', ':' and one '/'. No
+# IPv6 zone ids ('%'): a zone id is free text that would reach the configs.
+ADDRESS_CHARS_RE = re.compile(r"[0-9A-Fa-f.:]{2,45}(/[0-9]{1,3})?")
+
+
+def hostname_problem(name):
+    """Why NAME cannot be a fabric host name, or None. Linear in its length."""
+    if not isinstance(name, str) or not 1 <= len(name) <= HOSTNAME_MAX:
+        return HOSTNAME_RULE
+    if not all(HOSTNAME_LABEL_RE.fullmatch(label) for label in name.split(".")):
+        return HOSTNAME_RULE
+    return None
+
+
+def parse_ip(value, kind):
+    if not isinstance(value, str):
+        return None, "is not an IP address"
+    return _parse_ip(value, kind)
+
+
+# Inventories repeat the same addresses (every node of a VIP lists it):
+# parse each text once. Bounded, and ipaddress objects are immutable.
+@functools.lru_cache(maxsize=65536)
+def _parse_ip(value, kind):
+    """An ipaddress object from TEXT (kind: 'address', 'interface' or 'network'), or a reason.
+
+    Returns (object, None) or (None, reason). Only the characters an address
+    can hold are accepted: no zone ids, no whitespace, no trailing newline.
+    """
+    if not isinstance(value, str) or not ADDRESS_CHARS_RE.fullmatch(value):
+        if isinstance(value, str) and "%" in value:
+            return None, "has an IPv6 zone id ('%...'): zone ids are not allowed here"
+        return None, "is not an IP address"
+    try:
+        if kind == "address":
+            return ipaddress.ip_address(value), None
+        if kind == "interface":
+            return ipaddress.ip_interface(value), None
+        return ipaddress.ip_network(value, strict=True), None
+    except ValueError as exc:
+        if kind == "network" and "host bits" in str(exc):
+            return None, "has host bits set"
+        return None, "is not a valid IP %s" % ("prefix" if kind == "network" else "address")
+
+
+def unusable_address(address, peering=True):
+    """Why ADDRESS cannot be used to peer (or, peering=False, be announced), or None."""
+    if address.is_unspecified or address.is_loopback or address.is_multicast:
+        return "is an unspecified, loopback or multicast address"
+    if address.version == 4 and address.is_reserved:
+        return "is in 240.0.0.0/4 (reserved, includes the broadcast address 255.255.255.255)"
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return "is an IPv4-mapped IPv6 address: use the IPv4 address itself"
+    if address.version == 6 and address.is_link_local:
+        return "is an IPv6 link-local address"
+    return None
 
 
 def is_int(value):
@@ -39,8 +117,8 @@ class Reader:
     # Scalars -----------------------------------------------------------------
 
     def name(self, path, value, what="a name"):
-        if not isinstance(value, str) or not NAME_RE.match(value):
-            self.fail(path, value, "must be %s: 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit" % what)
+        if not isinstance(value, str) or not NAME_RE.fullmatch(value):
+            self.fail(path, value, "must be %s: %s" % (what, NAME_RULE))
             return None
         return value
 
@@ -51,7 +129,9 @@ class Reader:
         return value
 
     def integer(self, path, value, low, high, unit=""):
-        if isinstance(value, str) and DIGITS_RE.match(value):
+        # The length is checked before int() runs: no digit string, however
+        # long, turns into an exception instead of this message.
+        if isinstance(value, str) and len(value) <= MAX_DIGITS and DIGITS_RE.fullmatch(value):
             value = int(value)
         if not is_int(value) or not low <= value <= high:
             self.fail(path, value, "must be an integer from %d to %d%s" % (low, high, unit))
@@ -72,20 +152,21 @@ class Reader:
         Returns (address, network or None): the network is only known when the
         user wrote a prefix length, and only then can subnets be cross-checked.
         """
-        if not isinstance(value, str):
-            self.fail(path, value, "must be an IPv%d address (optionally with /prefix-length)" % version)
-            return None, None
-        try:
-            iface = ipaddress.ip_interface(value)
-        except ValueError:
-            self.fail(path, value, "is not an IPv%d address" % version)
+        iface, reason = parse_ip(value, "interface")
+        if iface is None:
+            if not isinstance(value, str):
+                reason = "must be an IPv%d address (optionally with /prefix-length)" % version
+            elif reason.startswith("is not"):
+                reason = "is not an IPv%d address" % version
+            self.fail(path, value, reason)
             return None, None
         if iface.version != version:
             self.fail(path, value, "is an IPv%d address, expected IPv%d" % (iface.version, version))
             return None, None
         address = iface.ip
-        if address.is_unspecified or address.is_multicast or address.is_loopback or (version == 6 and address.is_link_local):
-            self.fail(path, value, "cannot be used to peer (unspecified, loopback, multicast or link-local)")
+        reason = unusable_address(address)
+        if reason:
+            self.fail(path, value, "cannot be used to peer: it %s" % reason)
             return None, None
         network = iface.network if "/" in value else None
         if network is not None and network.num_addresses > 2 and address in (network.network_address, network.broadcast_address):
@@ -97,12 +178,10 @@ class Reader:
         if not isinstance(value, str) or "/" not in value:
             self.fail(path, value, "must be %s written as address/length" % what)
             return None
-        try:
-            return ipaddress.ip_network(value, strict=True)
-        except ValueError as exc:
-            reason = "has host bits set" if "host bits" in str(exc) else "is not a valid prefix"
+        net, reason = parse_ip(value, "network")
+        if net is None:
             self.fail(path, value, reason)
-            return None
+        return net
 
     def list_of(self, path, value):
         if value is None:
@@ -121,15 +200,17 @@ class Reader:
             return None
         for key in value:
             if key not in allowed:
-                self.fail("%s.%s" % (path, key), HIDDEN if secret else value[key], "is not a known option (known: %s)" % ", ".join(sorted(allowed)))
+                hidden = secret or not isinstance(key, str) or bool(SECRET_KEY_RE.search(key))
+                why = "is not a known option (known: %s)" % ", ".join(sorted(allowed))
+                self.fail("%s.%s" % (path, key_text(key)), HIDDEN if hidden else value[key], why)
         return value
 
 
 def community(reader, path, value, parts):
     """A standard (2 parts of 16 bits) or large (3 parts of 32 bits) community."""
     width = 0xFFFF if parts == 2 else 0xFFFFFFFF
-    fields = value.split(":") if isinstance(value, str) else []
-    if len(fields) != parts or not all(DIGITS_RE.match(f) and int(f) <= width for f in fields):
+    fields = value.split(":") if isinstance(value, str) and len(value) <= 40 else []
+    if len(fields) != parts or not all(len(f) <= 10 and DIGITS_RE.fullmatch(f) and int(f) <= width for f in fields):
         kind = "ASN:VALUE with each part 0-65535" if parts == 2 else "GLOBAL:LOCAL1:LOCAL2 with each part 0-4294967295"
         reader.fail(path, value, "must be a community written as %s%s" % (kind, _sexagesimal_hint(value, parts)))
         return None
@@ -138,7 +219,7 @@ def community(reader, path, value, parts):
 
 def _sexagesimal_hint(value, parts):
     """YAML 1.1 (Ansible's loader) reads unquoted 65000:53 as the base-60 integer 3900053."""
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 60**parts * 2**32:
         return ""
     digits, rest = [], value
     for _part in range(parts - 1):

@@ -11,16 +11,19 @@ is a pure function and the same inventory always gives the same configs.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
 import zlib
 from collections import Counter, defaultdict
 
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILIES, INTENT_SCHEMA
 from ansible_collections.anycast.fabric.plugins.plugin_utils.edge import DEFAULT_ROUTES
 from ansible_collections.anycast.fabric.plugins.plugin_utils.hosts import HOST_VARIABLES, ROLE_GROUPS, read_host
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDEN, Reader
-from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import FABRIC, Problems
+from ansible_collections.anycast.fabric.plugins.plugin_utils.overlaps import Index, covered, overlapping
+from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import FABRIC, Problems, show
 from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import (
     MAX_ASN,
     PRIVATE_ASN_BASE,
@@ -29,11 +32,10 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import (
     read_bgp,
 )
 
-INTENT_SCHEMA = 1
 FABRIC_VARIABLES = ("fabric_anycast_pools", "fabric_bgp", "fabric_node_asn_scheme", "fabric_node_asn_base")
 FABRIC_DEFAULTS = {"fabric_node_asn_scheme": "per_rack", "fabric_node_asn_base": PRIVATE_ASN_BASE}
 VARIABLES = HOST_VARIABLES + FABRIC_VARIABLES
-FAMILIES = ((4, "ipv4"), (6, "ipv6"))
+MAX_PREFIX_LIMIT = 4294967295
 
 
 class Fabric:
@@ -67,7 +69,7 @@ def build(hostvars, groups, problems=None):
     _assign_node_asns(hosts, fabric, problems)
     _check_asns(hosts, racks, spines, problems)
     _check_vips(hosts, fabric, problems)
-    _check_pod_cidrs(hosts, fabric, problems)
+    _check_addresses(hosts, fabric, problems)
     _check_edges(hosts, spines, fabric, problems)
     _apply_scopes(hosts)
     if problems:
@@ -116,7 +118,12 @@ def _read_fabric(hostvars, names, problems):
 
 
 def _canonical(value):
-    return json.dumps(value, sort_keys=True, default=str)
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        # Keys of mixed types, or integers too long to print: compare what
+        # the report would show.
+        return show(value)
 
 
 def _read_pools(reader, raw):
@@ -131,30 +138,48 @@ def _read_pools(reader, raw):
     for index, item in enumerate(reader.list_of("fabric_anycast_pools", raw)):
         path = "fabric_anycast_pools[%d]" % index
         net = reader.prefix(path, item, "an anycast pool")
-        if net is None:
-            continue
-        clash = next(((p, n) for n, p in pools if n.version == net.version and n.overlaps(net)), None)
-        if clash:
-            reader.fail(path, item, "overlaps %s (%s); anycast pools must be disjoint" % clash)
-            continue
-        pools.append((net, path))
-    return [n for n, _path in pools]
+        if net is not None and net.prefixlen == 0:
+            reader.fail(path, item, "is a default route: an anycast pool holds the VIPs, not every address")
+        elif net is not None:
+            pools.append((net, path))
+    # O(n log n): pools sorted by start, not compared pairwise.
+    clashes = {}
+    for (net, path), (other, other_path) in overlapping(pools):
+        clashes.setdefault(path, (net, other, other_path))
+    for path, (net, other, other_path) in clashes.items():
+        reader.fail(path, str(net), "overlaps %s (%s); anycast pools must be disjoint" % (other_path, other))
+    return [n for n, path in pools if path not in clashes]
 
 
 # Whole-fabric checks ---------------------------------------------------------
 
 
+def _peering_addresses(host):
+    """(address, variable path) of every address HOST peers from."""
+    for var in ("fabric_ipv4", "fabric_ipv6", "fabric_uplink_ipv4", "fabric_uplink_ipv6"):
+        address = getattr(host, var[len("fabric_") :])
+        if address is not None:
+            yield address, var
+    for upstream in host.edge.upstreams:
+        yield upstream.local, upstream.path + ".local_address"
+
+
 def _check_unique(hosts, problems):
+    """Peering addresses and router ids are unique. O(n): one dictionary each."""
     owners = {}
     for host in hosts.values():
-        for var in ("fabric_ipv4", "fabric_ipv6", "fabric_uplink_ipv4", "fabric_uplink_ipv6"):
-            address = getattr(host, var[len("fabric_") :])
-            if address is None:
-                continue
+        for address, var in _peering_addresses(host):
             if address in owners:
                 problems.add(host.name, var, str(address), "is already used by %s (%s); peering addresses must be unique" % owners[address])
             else:
                 owners[address] = (host.name, var)
+    # An upstream router is outside the fabric: it may be shared by several
+    # spines, but it cannot hold one of the fabric's own addresses.
+    for host in hosts.values():
+        for upstream in host.edge.upstreams:
+            if upstream.address in owners:
+                why = "is the address of %s (%s): an upstream router is outside the fabric" % owners[upstream.address]
+                problems.add(host.name, upstream.path + ".address", str(upstream.address), why)
     # Blame a duplicate router id on a host that set fabric_router_id, not on
     # one that merely defaults to its address; two defaults colliding are
     # already reported as a duplicate fabric_ipv4.
@@ -320,17 +345,45 @@ def _check_vips(hosts, fabric, problems):
                 first[vip.prefix] = (host.name, vip)
 
 
-def _check_pod_cidrs(hosts, fabric, problems):
-    seen = []
+def _check_addresses(hosts, fabric, problems):
+    """No infrastructure address is anycast, and pod CIDRs own their addresses alone.
+
+    Infrastructure addresses are every peering address (nodes, ToRs, spines,
+    the spines' side of upstream links) and the upstream routers' addresses.
+    O(n log n) in the number of addresses and prefixes: sorted indexes and
+    sweeps, never pairwise comparisons.
+    """
+    pools = Index(fabric.pools or [])
+    infra = []  # (address, (host name, path))
     for host in hosts.values():
-        for net, path in host.pod_cidrs:
-            pool = next((p for p in fabric.pools or [] if p.version == net.version and p.overlaps(net)), None)
-            if pool is not None:
-                problems.add(host.name, path, str(net), "overlaps anycast pool %s; pod CIDRs and VIPs must not share addresses" % pool)
-            clash = next((owner for other, owner in seen if other.version == net.version and other.overlaps(net)), None)
-            if clash is not None:
-                problems.add(host.name, path, str(net), "overlaps a pod CIDR of %s; every node owns its pod CIDRs alone" % clash)
-            seen.append((net, host.name))
+        for address, var in _peering_addresses(host):
+            infra.append((address, (host.name, var)))
+        for upstream in host.edge.upstreams:
+            infra.append((upstream.address, (host.name, upstream.path + ".address")))
+    owners = {}
+    for address, (name, var) in infra:
+        owners.setdefault(address, (name, var))
+        pool = pools.overlap(address)
+        if pool is not None:
+            problems.add(name, var, str(address), "lies in anycast pool %s; infrastructure addresses must stay out of the anycast pools" % pool)
+    vips = {}
+    for host in hosts.values():
+        for vip in host.vips:
+            address = vip.prefix.network_address
+            if address in owners:
+                problems.add(host.name, vip.address_path, str(address), "is the address of %s (%s); a VIP cannot be an infrastructure address" % owners[address])
+            vips.setdefault(address, (host.name, vip.address_path))
+    pods = [(net, (host.name, path)) for host in hosts.values() for net, path in host.pod_cidrs]
+    for net, (name, path) in pods:
+        pool = pools.overlap(net)
+        if pool is not None:
+            problems.add(name, path, str(net), "overlaps anycast pool %s; pod CIDRs and VIPs must not share addresses" % pool)
+    for (net, (name, path)), (address, owner) in covered(pods, infra):
+        problems.add(name, path, str(net), "covers %s, the address of %s (%s); pod CIDRs must not cover infrastructure addresses" % ((address,) + owner))
+    for (net, (name, path)), (other, (owner, _path)) in overlapping(pods):
+        if owner == name:
+            continue  # reported while reading the node
+        problems.add(name, path, str(net), "overlaps a pod CIDR of %s (%s); every node owns its pod CIDRs alone" % (owner, other))
 
 
 def _check_edges(hosts, spines, fabric, problems):
@@ -362,6 +415,7 @@ def _apply_scopes(hosts):
     for host in hosts.values():
         if host.role == "node":
             host.vips = [v for v in host.vips if v.sites is None or host.site in v.sites]
+        host.freeze()
 
 
 # Intent ----------------------------------------------------------------------
@@ -369,10 +423,22 @@ def _apply_scopes(hosts):
 IDENT_RE = re.compile(r"[^A-Za-z0-9_]")
 
 
+# BIRD refuses symbols longer than 64 characters (measured: bird -p, 2.0.12).
+# Identifiers are cut to this length, leaving room for "_v4" and a "_NN"
+# de-duplication suffix; a cut identifier ends in a hash of the whole name,
+# so long FQDNs that share a prefix stay distinct and stable.
+IDENT_MAX = 48
+IDENT_HASH = 8
+
+
 def _ident(name):
-    """A name both BIRD (identifier) and FRR (WORD) accept."""
+    """A short identifier both BIRD (symbol) and FRR (WORD) accept, derived from a host or peer name."""
     ident = IDENT_RE.sub("_", name)
-    return ident if ident[:1].isalpha() else "h_" + ident
+    ident = ident if ident[:1].isalpha() else "h_" + ident
+    if len(ident) > IDENT_MAX:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:IDENT_HASH]
+        ident = "%s_%s" % (ident[: IDENT_MAX - IDENT_HASH - 1].rstrip("_"), digest)
+    return ident
 
 
 def _peer(peer, version, local, remote, accept=(), export=(), max_prefixes=None):
@@ -416,7 +482,11 @@ def _node_peers(host, racks):
 
 
 def _rack_prefixes(members, version):
-    return sorted({p for node in members["nodes"] for p in node.prefixes(version)})
+    """Everything a rack's nodes announce, sorted; computed once per rack and version."""
+    key = "prefixes_v%d" % version
+    if key not in members:
+        members[key] = sorted({p for node in members["nodes"] for p in node.prefixes(version)})
+    return members[key]
 
 
 def _tor_peers(host, racks, spines, fabric):
@@ -442,7 +512,8 @@ def _spine_peers(host, racks, fabric):
     for (site, _rack), members in sorted(racks.items()):
         if site != host.site:
             continue
-        cap = fabric.bgp["max_prefixes"] * len(members["nodes"])
+        # FRR's maximum-prefix takes at most 2^32 - 1.
+        cap = min(fabric.bgp["max_prefixes"] * len(members["nodes"]), MAX_PREFIX_LIMIT)
         for tor in sorted(members["tors"], key=lambda h: h.name):
             for version, family in FAMILIES:
                 local, remote = getattr(host, family), getattr(tor, "uplink_" + family)

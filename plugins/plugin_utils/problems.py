@@ -22,20 +22,74 @@ class Problem:
         return "%s: %s = %s: %s" % (self.host, self.path, self.value, self.message)
 
 
-def show(value):
+# One problem is one line, and a hostile value cannot make a report line
+# unreadable: values longer than this are cut (their length is said).
+MAX_SHOWN = 120
+# Integers of more bits than this are described, not printed (Python refuses
+# to print integers of more than 4,300 digits, and nobody wants to read them).
+MAX_SHOWN_BITS = 96
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text):
+    """TEXT with every non-printable character (newlines, controls, bidi marks...) escaped.
+
+    Cost: linear in the length of TEXT.
+    """
+    text = text if isinstance(text, str) else str(text)
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char.isprintable():
+            out.append(char)
+        elif char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x100:
+            out.append("\\x%02x" % ord(char))
+        elif ord(char) < 0x10000:
+            out.append("\\u%04x" % ord(char))
+        else:
+            out.append("\\U%08x" % ord(char))
+    return "".join(out)
+
+
+def _cut(text):
+    if len(text) <= MAX_SHOWN:
+        return text
+    return "%s...(%d characters)" % (text[:MAX_SHOWN], len(text))
+
+
+def show(value, _depth=0):
+    """A value the way the user wrote it, on one line and of bounded length."""
     # repr() of Ansible's tagged strings or of netaddr objects is noisy; users
     # wrote plain YAML scalars, so show them the way they wrote them.
     if isinstance(value, str):
-        return "'%s'" % value
+        return "'%s'" % one_line(_cut(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
+    if isinstance(value, int):
+        if value.bit_length() > MAX_SHOWN_BITS:
+            return "<an integer of %d bits>" % value.bit_length()
+        return str(value)
+    if _depth > 3:
+        return "..."
     if isinstance(value, (list, tuple)):
-        return "[%s]" % ", ".join(show(v) for v in value)
+        return _cut("[%s]" % ", ".join(show(v, _depth + 1) for v in value[:20])) + ("" if len(value) <= 20 else " (%d items)" % len(value))
     if isinstance(value, dict):
-        return "{%s}" % ", ".join("%s: %s" % (k, show(v)) for k, v in value.items())
-    return str(value)
+        items = list(value.items())
+        text = "{%s}" % ", ".join("%s: %s" % (key_text(k), show(v, _depth + 1)) for k, v in items[:20])
+        return _cut(text) + ("" if len(items) <= 20 else " (%d keys)" % len(items))
+    return one_line(_cut(str(value)))
+
+
+def key_text(key):
+    """A mapping key as part of a variable path (user keys may be anything)."""
+    if isinstance(key, str):
+        return one_line(_cut(key))
+    return show(key)
 
 
 class Problems:
@@ -46,7 +100,7 @@ class Problems:
         self._seen = set()
 
     def add(self, host, path, value, message):
-        problem = Problem(host, path, show(value), message)
+        problem = Problem(one_line(_cut(host)) if isinstance(host, str) else show(host), one_line(path), show(value), one_line(message))
         if problem not in self._seen:
             self._seen.add(problem)
             self._items.append(problem)

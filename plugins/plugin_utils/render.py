@@ -14,7 +14,16 @@ import os
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils.model import INTENT_SCHEMA
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import (  # noqa: F401 (DRAIN_STATES, GROUP_TAG: re-exported)
+    DRAIN_STATES,
+    FAMILY_TAG,
+    GROUP_TAG,
+    GSHUT,
+    GSHUT_LIST,
+    IN_SERVICE,
+    INTENT_SCHEMA,
+    peer_group,
+)
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 
@@ -30,18 +39,8 @@ FRR_DEFAULTS = {
     "ecmp_paths": 256,
 }
 BFD_PROFILE = "fabric"
-# RFC 8326 graceful shutdown: a draining node tags its VIPs with it, and every
-# FRR router lowers such paths to local-preference 0, taking them out of ECMP.
-GSHUT = "65535:0"
 # FRR shows the well-known community by name in running-config.
 FRR_COMMUNITY_NAMES = {GSHUT: "graceful-shutdown"}
-GSHUT_LIST = "GSHUT"
-# A node's drain state (module drain_state keeps it on the node):
-# in_service announces VIPs normally, draining tags them with GSHUT, drained
-# withdraws them. Pod CIDRs are announced in every state: no other node has them.
-DRAIN_STATES = ("in_service", "draining", "drained")
-FAMILY_TAG = {"ipv4": "V4", "ipv6": "V6"}
-GROUP_TAG = {"node": "NODES", "tor": "TORS", "spine": "SPINES", "upstream": "UPSTREAMS"}
 
 
 def config_filename(intent):
@@ -52,7 +51,7 @@ class RenderError(ValueError):
     pass
 
 
-def render(intent, password=None, drain="in_service"):
+def render(intent, password=None, drain=IN_SERVICE):
     """The configuration text for one host.
 
     password: the BGP TCP-MD5 key (fabric_bgp.password). Intents only record
@@ -67,7 +66,7 @@ def render(intent, password=None, drain="in_service"):
     if drain not in DRAIN_STATES:
         raise RenderError("%s: drain state %r is not one of %s" % (intent["hostname"], drain, ", ".join(DRAIN_STATES)))
     secret = password if intent["bgp"]["password"] else None
-    if intent["role"] == "node" and drain != "in_service":
+    if intent["role"] == "node" and drain != IN_SERVICE:
         intent = dict(intent, export_policy=drained_export_policy(intent, drain))
     if intent["daemon"] == "bird":
         return _environment().get_template("bird.conf.j2").render(i=intent, v=bird_view(intent), password=secret)
@@ -177,7 +176,7 @@ def frr_view(intent):
 
     for peer in intent["peers"]:
         fam = peer["family"]
-        group_name = "%s-%s" % (GROUP_TAG[peer["role"]], FAMILY_TAG[fam])
+        group_name = peer_group(peer["role"], fam)
         group = groups.get(group_name)
         if group is None:
             # Upstreams are outside the fabric: none of its session settings
@@ -288,7 +287,7 @@ def _export_route_map(intent, peer, prefix_lists, route_maps):
             # has no entries.
             entries.append({"seq": 10, "action": "deny"})
     else:
-        name = "TO-%s-%s" % (GROUP_TAG[peer["role"]], tag)
+        name = "TO-%s" % peer_group(peer["role"], fam)
         prefix_lists.append(_prefix_list(name, fam, peer["export"]))
         entries = [_route_map_entry(10, fam, name)]
     route_maps.append({"name": name, "action": "permit", "entries": entries})

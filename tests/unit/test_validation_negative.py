@@ -34,7 +34,8 @@ BGP_KEYS = (
 )
 ONE_ROLE = "a host has exactly one fabric role; it is in more than one of fabric_nodes, fabric_tors, fabric_spines"
 SAME_EVERYWHERE = "fabric-wide variables must be the same for every host (define them once, e.g. in group_vars/all)"
-PEER_ADDRESS = "cannot be used to peer (unspecified, loopback, multicast or link-local)"
+PEER_ADDRESS = "cannot be used to peer: it is an unspecified, loopback or multicast address"
+PEER_LINK_LOCAL = "cannot be used to peer: it is an IPv6 link-local address"
 INT_ASN = "must be an integer from 1 to 4294967294"
 STD_COMMUNITY = "must be a community written as ASN:VALUE with each part 0-65535"
 LARGE_COMMUNITY = "must be a community written as GLOBAL:LOCAL1:LOCAL2 with each part 0-4294967295"
@@ -260,7 +261,7 @@ CASES = [
     case("ipv4-not-an-address", [setv("r1-n1", "fabric_ipv4", "10.1.1.300/24")], ["r1-n1: fabric_ipv4 = '10.1.1.300/24': is not an IPv4 address"]),
     case("ipv6-in-ipv4", [setv("r2-n1", "fabric_ipv4", "2001:db8:2::11/64")], ["r2-n1: fabric_ipv4 = '2001:db8:2::11/64': is an IPv6 address, expected IPv4"]),
     case("ipv4-loopback", [setv("r2-tor", "fabric_ipv4", "127.0.0.1")], ["r2-tor: fabric_ipv4 = '127.0.0.1': " + PEER_ADDRESS]),
-    case("ipv6-link-local", [setv("r1-n2", "fabric_ipv6", "fe80::12/64")], ["r1-n2: fabric_ipv6 = 'fe80::12/64': " + PEER_ADDRESS]),
+    case("ipv6-link-local", [setv("r1-n2", "fabric_ipv6", "fe80::12/64")], ["r1-n2: fabric_ipv6 = 'fe80::12/64': " + PEER_LINK_LOCAL]),
     case(
         "ipv4-network-address",
         [setv("r2-n2", "fabric_ipv4", "10.1.2.0/24")],
@@ -292,7 +293,7 @@ CASES = [
     case(
         "vip-loopback",
         [setv("r2-n2", "fabric_vips", ["127.0.0.53"])],
-        ["r2-n2: fabric_vips[0] = '127.0.0.53': cannot be announced (unspecified, loopback, multicast or link-local)"],
+        ["r2-n2: fabric_vips[0] = '127.0.0.53': cannot be announced: it is an unspecified, loopback or multicast address"],
     ),
     case(
         "vip-twice-on-a-node",
@@ -315,7 +316,7 @@ CASES = [
     case(
         "vip-interface-too-long",
         [setv("r2-n2", "fabric_vip_interface", "anycast-loopback")],
-        ["r2-n2: fabric_vip_interface = 'anycast-loopback': is longer than the 15 characters Linux allows for an interface name"],
+        ["r2-n2: fabric_vip_interface = 'anycast-loopback': must be an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)"],
     ),
     # Communities.
     case(
@@ -516,7 +517,7 @@ CASES = [
     case(
         "pod-cidrs-of-two-nodes-overlap",
         [setv("r2-n2", "fabric_pod_cidrs", ["10.244.1.128/25"])],
-        ["r2-n2: fabric_pod_cidrs[0] = '10.244.1.128/25': overlaps a pod CIDR of r1-n1; every node owns its pod CIDRs alone"],
+        ["r2-n2: fabric_pod_cidrs[0] = '10.244.1.128/25': overlaps a pod CIDR of r1-n1 (10.244.1.0/24); every node owns its pod CIDRs alone"],
     ),
     case(
         "pod-cidrs-of-one-node-overlap",
@@ -636,7 +637,7 @@ def test_every_mistake_is_reported_in_one_run():
         "r2-tor: fabric_asn = 'sixty-five': " + INT_ASN,
         "spine1: fabric_daemon = 'bird': must be one of: frr",
         "r2-n2: fabric_vips[0] = '203.0.113.9': is outside every anycast pool (fabric_anycast_pools: 198.51.100.0/24)",
-        "r2-n1: fabric_pod_cidrs[1] = '10.244.1.0/24': overlaps a pod CIDR of r1-n1; every node owns its pod CIDRs alone",
+        "r2-n1: fabric_pod_cidrs[1] = '10.244.1.0/24': overlaps a pod CIDR of r1-n1 (10.244.1.0/24); every node owns its pod CIDRs alone",
     ]
 
 
