@@ -142,9 +142,12 @@ bench-ipvs: setup
 	python benchmarks/ipvs.py --count 1000
 
 # Every module, plugin and role documents itself: ansible-doc must render
-# them and antsibull-docs must find nothing wrong in the markup.
+# them and antsibull-docs must find nothing wrong in the markup. The guides
+# reach the docs site as docs/docsite/rst/*.rst, generated from docs/*.md by
+# scripts/docs-rst.py: they must be in step (run it without --check to update).
 docs-lint: setup
-	cd $(COLLECTION_LINK) && antsibull-docs lint-collection-docs --plugin-docs .
+	python scripts/docs-rst.py --check
+	cd $(COLLECTION_LINK) && antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
 
 ee-check: setup
 	scripts/ee-check.sh
