@@ -86,8 +86,7 @@ def escape_text(text):
     text = text.replace("\\", "\\\\")
     text = re.sub(r"([*`|])", r"\\\1", text)
     # A trailing underscore makes a reference (word_), a leading one a target.
-    text = re.sub(r"_(?=\W|$)", r"\\_", text)
-    return re.sub(r"(?<!\w)_", r"\\_", text)
+    return re.sub(r"_(?=\W|$)|(?<!\w)_", r"\\_", text)
 
 
 def escape_role_text(text):
@@ -295,7 +294,8 @@ class Writer:
         lines = [".. list-table::", "   :header-rows: %d" % len(head), ""]
         for row in rows:
             for index, cell in enumerate(row):
-                text = self.paragraph_lines(cell["children"])[0] if cell["children"] else ""
+                children = [dict(c, raw=c["raw"].replace("\\|", "|")) if c["type"] == "codespan" else c for c in cell["children"]]
+                text = self.paragraph_lines(children)[0] if children else ""
                 prefix = "   * - " if index == 0 else "     - "
                 lines.append((prefix + text).rstrip())
         return [lines]
