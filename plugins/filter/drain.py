@@ -12,7 +12,7 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils import drain
 
 def _intents(value, name):
     if not isinstance(value, dict) or not all(isinstance(i, dict) and "role" in i for i in value.values()):
-        raise AnsibleFilterError("anycast.fabric.%s expects fabric_intents, the mapping of every host's intent" % name)
+        raise AnsibleFilterError("anycast.fabric.%s expects the mapping of every host's intent" % name)
     return value
 
 

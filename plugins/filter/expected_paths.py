@@ -14,13 +14,13 @@ def _expected_paths(intent, intents=None, drained=()):
     if not isinstance(intent, dict) or "role" not in intent:
         raise AnsibleFilterError("anycast.fabric.expected_paths expects a host intent (fabric_intent)")
     if drained and intents is None:
-        raise AnsibleFilterError("anycast.fabric.expected_paths: with drained nodes, pass intents=fabric_intents too")
+        raise AnsibleFilterError("anycast.fabric.expected_paths: with drained nodes, pass intents (every host's intent) too")
     return expected_paths(intent, intents=intents, drained=drained)
 
 
 def _rollout(intents, role="node"):
     if not isinstance(intents, dict):
-        raise AnsibleFilterError("anycast.fabric.rollout expects fabric_intents, the mapping of every host's intent")
+        raise AnsibleFilterError("anycast.fabric.rollout expects the mapping of every host's intent")
     return rollout(intents, role)
 
 

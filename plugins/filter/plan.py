@@ -10,11 +10,11 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.anycast.fabric.plugins.plugin_utils import plan
 
 
-def plan_report(intents, observed):
+def plan_report(intents, observed, hosts=None):
     if not isinstance(intents, dict) or not isinstance(observed, dict):
-        raise AnsibleFilterError("anycast.fabric.plan_report expects fabric_intents and the per-host check-mode results")
+        raise AnsibleFilterError("anycast.fabric.plan_report expects every host's intent and the per-host check-mode results")
     try:
-        return plan.build(intents, observed)
+        return plan.build(intents, observed, None if hosts is None else [str(h) for h in hosts])
     except (KeyError, TypeError) as exc:
         raise AnsibleFilterError("anycast.fabric.plan_report: malformed input (%s)" % exc) from exc
 

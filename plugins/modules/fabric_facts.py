@@ -18,10 +18,18 @@ description:
   - All problems of the inventory are reported together, each naming the host, the variable path and the
     offending value. Nothing is rendered or applied when any problem is found.
   - The variables it reads are described in the collection's C(docs/data-model.md).
-  - The intents are returned as the fact C(fabric_intents), a mapping from inventory host name to intent.
-    It is usually followed by setting C(fabric_intent) on every host, which the role C(anycast.fabric.intent) does.
+  - The intents are written to a private run folder (mode 0700, inside Ansible's local temporary folder of the
+    running C(ansible-playbook), removed when it exits; never the BGP key). The only fact returned is C(fabric_run),
+    that folder's path; facts the size of the whole fabric would make Ansible's cost per task grow with the fabric.
+  - The lookup P(anycast.fabric.fabric_data#lookup) reads from the run folder one host's intent (what the role
+    C(anycast.fabric.intent) sets as C(fabric_intent) on every host), a router's expected paths, the rollout order,
+    or every intent for controller-side uses.
   - Intents never hold the BGP password; they only record whether one is set.
 options: {}
+seealso:
+  - plugin: anycast.fabric.fabric_data
+    plugin_type: lookup
+  - module: anycast.fabric.fabric_render
 author:
   - anycast.fabric contributors (@anycast-fabric)
 attributes:
@@ -53,7 +61,7 @@ EXAMPLES = r"""
 
 - name: Give every host its own intent
   ansible.builtin.set_fact:
-    fabric_intent: "{{ fabric_intents[inventory_hostname] }}"
+    fabric_intent: "{{ lookup('anycast.fabric.fabric_data', 'intent') }}"
 """
 
 RETURN = r"""
@@ -72,14 +80,14 @@ ansible_facts:
   returned: success
   type: complex
   contains:
-    fabric_intents:
+    fabric_run:
       description:
-        - Mapping of inventory host name to that host's intent.
+        - Path of the run folder holding every host's intent and the fabric-wide data derived from them.
         - "An intent holds: C(schema), C(hostname), C(role) (node, tor or spine), C(daemon), C(site), C(rack),
           C(asn), C(router_id), C(ipv4), C(ipv6), C(bgp) (the effective policy, with C(password) a boolean),
           C(peers) (name, id, role, family, address, local_address, asn, accept, export, max_prefixes) and,
           for nodes, C(vip_interface), C(vips), C(pod_cidrs), C(exports) and C(export_policy);
           for ToRs, C(uplink_ipv4) and C(uplink_ipv6)."
       returned: success
-      type: dict
+      type: str
 """

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import IN_SERVICE
+
 
 def _vips(intent):
     return [v["prefix"] for v in intent.get("vips", [])]
@@ -42,7 +44,7 @@ def _announced(states, intents, node):
 
 
 def _in_service(states, node):
-    return (states.get(node) or {}).get("state", "in_service") == "in_service"
+    return (states.get(node) or {}).get("state", IN_SERVICE) == IN_SERVICE
 
 
 def drain_check(intents, states, targets):
@@ -123,20 +125,38 @@ def drain_waits(intents, states, targets):
 
 def undrain_waits(intents, node, present):
     """Where an undrained node's VIPs (those now on its VIP interface) must be back in the FIB."""
-    intent = intents[node]
+
+    def uplinks_of(tor_name):
+        out = {}
+        for spine_name, spine in sorted(intents.items()):
+            if spine.get("role") != "spine":
+                continue
+            for family in ("ipv4", "ipv6"):
+                address = _address(spine, tor_name, family)
+                if address:
+                    out.setdefault(family, []).append([spine_name, address])
+        return out
+
+    return undrain_waits_for(intents[node], present, uplinks_of)
+
+
+def undrain_waits_for(intent, present, uplinks_of):
+    """undrain_waits from the node's own intent and, per ToR, its spines' addresses for it.
+
+    uplinks_of(tor) -> {family: [[spine, the spine's address for that ToR], ...]}:
+    what the run folder keeps per ToR, so a node's waits never read the fabric.
+    """
     vips = [p for p in _vips(intent) if p in set(present)]
     waits = []
     for peer in intent.get("peers", []):
-        tor_name = peer["name"]
-        tor = intents.get(tor_name)
-        if tor is None or tor.get("role") != "tor":
+        if peer.get("role") != "tor":
             continue
+        tor_name = peer["name"]
+        spines = uplinks_of(tor_name).get(peer["family"], [])
         for prefix in vips:
             if _family(prefix) != peer["family"]:
                 continue
             waits.append((tor_name, prefix, "with", [peer["local_address"]]))
-            for spine_name, spine in sorted(intents.items()):
-                address = _address(spine, tor_name, peer["family"]) if spine.get("role") == "spine" else None
-                if address:
-                    waits.append((spine_name, prefix, "with", [address]))
+            for spine_name, address in spines:
+                waits.append((spine_name, prefix, "with", [address]))
     return _group(waits)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import IN_SERVICE, peer_group
+
 PLAN_SCHEMA = 1
 
 # Lines whose change makes the daemon re-establish a session (FRR neighbor
@@ -96,13 +98,24 @@ def _resets(intent, observed):
 
 
 def _frr_group(peer):
-    return "%s-%s" % ({"node": "NODES", "tor": "TORS", "spine": "SPINES"}[peer["role"]], "V4" if peer["family"] == "ipv4" else "V6")
+    return peer_group(peer["role"], peer["family"])
 
 
-def build(intents, observed):
+def build(intents, observed, planned_hosts=None):
+    """The plan of PLANNED_HOSTS (default: every host of INTENTS).
+
+    With a subset (--limit), the VIPs the fabric keeps after the change are
+    still counted over every node's intent, so moving a VIP to a host outside
+    the subset is not reported as a loss.
+    """
     hosts, warnings, errors = {}, [], []
     live_vips, planned_vips = {}, {}
-    for name in sorted(intents):
+    for name, intent in intents.items():
+        if intent["role"] == "node":
+            for vip in intent["vips"]:
+                planned_vips.setdefault(vip["prefix"], set()).add(name)
+    names = sorted(intents) if planned_hosts is None else sorted(set(planned_hosts) & set(intents))
+    for name in names:
         intent = intents[name]
         seen = observed.get(name) or {}
         if seen.get("error"):
@@ -133,15 +146,13 @@ def build(intents, observed):
         if intent["role"] == "node":
             planned = set(v["prefix"] for v in intent["vips"])
             live = _host_routes(bgp.get("exports") or []) if bgp else set()
-            if seen.get("drain", "in_service") != "in_service":
+            if seen.get("drain", IN_SERVICE) != IN_SERVICE:
                 live = planned & live  # a drained node announces nothing: not a removal
             entry["vips_added"] = sorted(planned - live) if bgp else sorted(planned)
             entry["vips_removed"] = sorted(live - planned)
-            entry["drain"] = seen.get("drain", "in_service")
+            entry["drain"] = seen.get("drain", IN_SERVICE)
             for prefix in live:
                 live_vips.setdefault(prefix, set()).add(name)
-            for prefix in planned:
-                planned_vips.setdefault(prefix, set()).add(name)
         hosts[name] = entry
 
     for prefix, nodes in sorted(live_vips.items()):

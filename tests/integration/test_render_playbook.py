@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import difflib
+import json
+import sys
 import textwrap
 
 import pytest
 
-from conftest import REPO, parse_config, run_playbook
+from conftest import REPO, ansible_env, parse_config, run_playbook
 
 EXAMPLE = REPO / "inventories" / "example"
 GOLDEN = REPO / "tests" / "golden" / "example"
@@ -21,10 +23,14 @@ def files_under(root):
 
 @pytest.fixture(scope="module")
 def example_render(tmp_path_factory):
-    out = tmp_path_factory.mktemp("render")
-    proc = run_playbook(PLAYBOOK, EXAMPLE, "-e", "fabric_render_dir=%s" % out)
+    # A relative render folder, from a working directory that is neither the
+    # checkout nor the playbook's; PWD lies (a wrapper without a shell), so
+    # only the real working directory may count.
+    work = tmp_path_factory.mktemp("work")
+    proc = run_playbook("anycast.fabric.render", EXAMPLE, "-e", "fabric_render_dir=out/rendered", cwd=work, env=ansible_env(PWD=str(REPO)))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out
+    assert not (REPO / "out").exists() and not (REPO / "playbooks" / "out").exists()
+    return work / "out" / "rendered"
 
 
 def test_example_renders_exactly_the_golden_files(example_render):
@@ -110,3 +116,99 @@ def test_fabric_facts_insists_on_run_once(tmp_path):
     proc = run_playbook(playbook, inventory)
     assert proc.returncode != 0
     assert "must run with 'run_once: true'" in proc.stdout
+
+
+def test_the_render_writes_only_private_files_and_no_staging_folder(example_render):
+    assert sorted(p.name for p in example_render.iterdir() if p.name.startswith(".")) == []
+    for path in example_render.rglob("*"):
+        assert path.stat().st_mode & 0o777 == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_a_second_render_changes_nothing(example_render):
+    proc = run_playbook("anycast.fabric.render", EXAMPLE, "-e", "fabric_render_dir=%s" % example_render)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "changed=0" in proc.stdout
+
+
+# No spines, one ToR per rack; hosts reached with a local connection and no
+# running daemon, as a new rack would be.
+NO_SPINES = """
+all:
+  vars:
+    fabric_anycast_pools: [198.51.100.0/24]
+    ansible_connection: local
+  children:
+    fabric_tors:
+      hosts:
+        tor1: {fabric_rack: r1, fabric_asn: 65101, fabric_ipv4: 10.1.1.1/24}
+        tor2: {fabric_rack: r2, fabric_asn: 65102, fabric_ipv4: 10.1.2.1/24}
+    fabric_nodes:
+      hosts:
+        n1: {fabric_rack: r1, fabric_ipv4: 10.1.1.11/24, fabric_vips: [198.51.100.10]}
+        n2: {fabric_rack: r2, fabric_ipv4: 10.1.2.11/24, fabric_vips: [198.51.100.10], fabric_daemon: frr}
+    other:
+      hosts:
+        bastion: {}
+"""
+
+
+def test_a_fabric_without_spines_renders_and_limit_renders_only_its_hosts(tmp_path):
+    inventory = write_inventory(tmp_path, NO_SPINES)
+    proc = run_playbook("anycast.fabric.render", inventory, "-e", "fabric_render_dir=out", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.conf")) == [
+        "n1/bird.conf",
+        "n2/frr.conf",
+        "tor1/frr.conf",
+        "tor2/frr.conf",
+    ]
+    proc = run_playbook("anycast.fabric.render", inventory, "-e", "fabric_render_dir=limited", "--limit", "n2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [p.name for p in (tmp_path / "limited").iterdir()] == ["n2"]
+
+
+def test_a_limit_outside_the_fabric_fails_saying_so(tmp_path):
+    inventory = write_inventory(tmp_path, NO_SPINES)
+    proc = run_playbook("anycast.fabric.render", inventory, "-e", "fabric_render_dir=out", "--limit", "bastion", cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "No fabric host matched" in proc.stdout
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("playbook", ["render", "plan", "site", "verify", "drain", "undrain"])
+def test_every_playbook_fails_clearly_on_a_wrong_inventory_path(tmp_path, playbook):
+    proc = run_playbook("anycast.fabric." + playbook, tmp_path / "no-such-inventory.yml", "-e", "fabric_render_dir=out", cwd=tmp_path)
+    assert proc.returncode != 0, proc.stdout
+    assert "No fabric host in the inventory" in proc.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_plan_of_a_fabric_without_spines_in_check_mode_with_absent_daemons(tmp_path):
+    inventory = write_inventory(tmp_path, NO_SPINES)
+    # The modules run with this interpreter (it has the collection's module dependencies).
+    proc = run_playbook("anycast.fabric.plan", inventory, "-e", "fabric_plan_dir=report", "-e", "ansible_python_interpreter=%s" % sys.executable, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "report" / "plan.json").read_text())
+    assert report["result"] in ("changes", "no_changes") and report["errors"] == []
+    assert sorted(report["hosts"]) == ["n1", "n2", "tor1", "tor2"]
+    assert report["hosts"]["n1"]["vips_added"] == ["198.51.100.10/32"] or report["hosts"]["n1"]["vips_added"] == []
+    assert (tmp_path / "report" / "plan.md").read_text().startswith("# anycast.fabric plan")
+    # Under --limit, only the limited hosts are planned.
+    proc = run_playbook(
+        "anycast.fabric.plan",
+        inventory,
+        "-e",
+        "fabric_plan_dir=limited",
+        "-e",
+        "ansible_python_interpreter=%s" % sys.executable,
+        "--limit",
+        "tor2",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(json.loads((tmp_path / "limited" / "plan.json").read_text())["hosts"]) == ["tor2"]
+
+
+def test_site_keeps_its_rollout_under_syntax_check():
+    proc = run_playbook("anycast.fabric.site", EXAMPLE, "--syntax-check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
