@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import community, parse_ip, unusable_address
+from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import key_text
 from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import MAX_ASN, asn_problem
 
 UPSTREAM_KEYS = ("name", "address", "asn", "local_address", "import", "max_prefixes")
@@ -52,7 +53,7 @@ def read_edge(reader, role):
             if reader.get(var):
                 reader.fail(var, reader.get(var), "only applies to spines (fabric_spines): the site's edge peers with its upstreams")
         return edge
-    names = {}
+    names, addresses = {}, {}
     for index, item in enumerate(reader.list_of("fabric_upstreams", reader.get("fabric_upstreams"))):
         upstream = _read_upstream(reader, "fabric_upstreams[%d]" % index, item)
         if upstream is None:
@@ -60,7 +61,12 @@ def read_edge(reader, role):
         if upstream.name in names:
             reader.fail(upstream.path + ".name", upstream.name, "is also the name of %s; upstream names must be unique" % names[upstream.name])
             continue
+        if upstream.address in addresses:
+            why = "is also the address of %s; a spine has one session per upstream address" % addresses[upstream.address]
+            reader.fail(upstream.path + ".address", str(upstream.address), why)
+            continue
         names[upstream.name] = upstream.path
+        addresses[upstream.address] = upstream.path
         edge.upstreams.append(upstream)
     raw = reader.get("fabric_site_community")
     if raw is not None:
@@ -135,9 +141,9 @@ def _per_site(reader, path, raw, low, high):
         reader.fail(path, raw, "must map site names to numbers, e.g. {ams: 2}")
         return ()
     out = []
-    for site, value in sorted(raw.items(), key=lambda kv: str(kv[0])):
-        name = reader.name("%s.%s" % (path, site), site, "a site name")
-        number = reader.integer("%s.%s" % (path, site), value, low, high)
+    for site, value in sorted(raw.items(), key=lambda kv: key_text(kv[0])):
+        name = reader.name("%s.%s" % (path, key_text(site)), site, "a site name")
+        number = reader.integer("%s.%s" % (path, key_text(site)), value, low, high)
         if name is not None and number is not None:
             out.append((name, number))
     return tuple(out)

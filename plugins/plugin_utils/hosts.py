@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -257,7 +256,11 @@ def _communities(reader, path, raw, parts):
     values = []
     items = reader.list_of(path, raw)
     if len(items) > MAX_COMMUNITIES:
-        reader.fail(path, "%d communities" % len(items), "at most %d may be set on one VIP (FRR reads one command line of at most 4,096 characters and 256 words)" % MAX_COMMUNITIES)
+        reader.fail(
+            path,
+            "%d communities" % len(items),
+            "at most %d may be set on one VIP (FRR reads one command line of at most 4,096 characters and 256 words)" % MAX_COMMUNITIES,
+        )
         return ()
     for index, item in enumerate(items):
         value = community(reader, "%s[%d]" % (path, index), item, parts)

@@ -11,6 +11,7 @@ is a pure function and the same inventory always gives the same configs.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import ipaddress
 import json
@@ -57,7 +58,20 @@ def build(hostvars, groups, problems=None):
     while reading the inventory. Returns (intents, problems); intents is
     empty when there are problems.
     """
-    problems = Problems() if problems is None else problems
+    # The model allocates many small objects and frees none of them until it
+    # returns: the cyclic garbage collector would walk the growing heap again
+    # and again (a cost that grows faster than the fabric). Reference
+    # counting still frees what it can.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(hostvars, groups, Problems() if problems is None else problems)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(hostvars, groups, problems):
     roles = _roles(groups, problems)
     fabric = _read_fabric(hostvars, sorted(roles), problems)
     hosts = {name: read_host(problems, name, roles[name], hostvars.get(name, {})) for name in sorted(roles)}
@@ -84,13 +98,16 @@ def _roles(groups, problems):
     roles = {}
     for group, role in ROLE_GROUPS:
         for name in groups.get(group, []) or []:
+            if not isinstance(name, str):
+                problems.add(FABRIC, group, name, "is not a host name (inventory host names are strings)")
+                continue
             if name in roles:
                 both = [g for g, r in ROLE_GROUPS if r in (roles[name], role)]
                 problems.add(name, "groups", both, "a host has exactly one fabric role; it is in more than one of fabric_nodes, fabric_tors, fabric_spines")
                 continue
             roles[name] = role
     if not roles:
-        problems.add(FABRIC, "groups", sorted(groups), "no host is in fabric_nodes, fabric_tors or fabric_spines")
+        problems.add(FABRIC, "groups", sorted(map(str, groups)), "no host is in fabric_nodes, fabric_tors or fabric_spines")
     return roles
 
 
@@ -231,6 +248,15 @@ def _same_segment(problems, host, var, address, network, peer, peer_address, pee
         if net is not None and address is not None and peer_address is not None and (address not in net or peer_address not in net):
             problems.add(host.name, var, str(address), "is not on the same segment as %s (%s, segment %s)" % (peer.name, peer_address, net))
             return
+    # Written without a prefix length, the address may still be the peer
+    # segment's network or broadcast address.
+    if (
+        peer_network is not None
+        and network is None
+        and peer_network.num_addresses > 2
+        and address in (peer_network.network_address, peer_network.broadcast_address)
+    ):
+        problems.add(host.name, var, str(address), "is the network or broadcast address of %s's segment %s" % (peer.name, peer_network))
 
 
 def _check_families(hosts, racks, spines, problems):
@@ -371,7 +397,9 @@ def _check_addresses(hosts, fabric, problems):
         for vip in host.vips:
             address = vip.prefix.network_address
             if address in owners:
-                problems.add(host.name, vip.address_path, str(address), "is the address of %s (%s); a VIP cannot be an infrastructure address" % owners[address])
+                problems.add(
+                    host.name, vip.address_path, str(address), "is the address of %s (%s); a VIP cannot be an infrastructure address" % owners[address]
+                )
             vips.setdefault(address, (host.name, vip.address_path))
     pods = [(net, (host.name, path)) for host in hosts.values() for net, path in host.pod_cidrs]
     for net, (name, path) in pods:

@@ -38,7 +38,7 @@ ASN_SCHEMES = ("per_rack", "per_node")
 PRIVATE_ASN_BASE = 4200000000
 RESERVED_ASNS = {0: "reserved (RFC 7607)", 23456: "AS_TRANS (RFC 6793)", 65535: "reserved (RFC 7300)", 4294967295: "reserved (RFC 7300)"}
 MAX_ASN = 4294967295
-PASSWORD_MAX = 80  # TCP-MD5 keys are at most 80 bytes (RFC 2385 implementations)
+PASSWORD_MAX = 80  # TCP-MD5 keys are at most 80 bytes (Linux TCP_MD5SIG_MAXKEYLEN)
 
 
 def read_bgp(reader, value):
@@ -91,12 +91,17 @@ def _error_wait(reader, path, raw):
 def _password(reader, path, raw):
     if raw is None:
         return None
-    # Both daemons take the key as one word; BIRD quotes it, so quotes and
-    # backslashes would need escaping that FRR does not understand.
-    bad = not isinstance(raw, str) or not 1 <= len(raw) <= PASSWORD_MAX or any(c.isspace() or c in "\"'\\" or not c.isprintable() for c in raw)
+    # Both daemons take the key as one word; BIRD quotes it (and has no
+    # escapes), so quotes and backslashes are refused. The kernel's limit is
+    # in bytes: a key of 41 two-byte characters is 82 bytes, too long.
+    bad = (
+        not isinstance(raw, str)
+        or not 1 <= len(raw.encode("utf-8", "surrogatepass")) <= PASSWORD_MAX
+        or any(c.isspace() or c in "\"'\\" or not c.isprintable() for c in raw)
+    )
     if bad:
         # Never echo a secret back, not even a wrong one.
-        reader.fail(path, HIDDEN, "must be 1-%d printable characters without spaces, quotes or backslashes" % PASSWORD_MAX)
+        reader.fail(path, HIDDEN, "must be 1-%d bytes (UTF-8) of printable characters without spaces, quotes or backslashes" % PASSWORD_MAX)
         return None
     return raw
 

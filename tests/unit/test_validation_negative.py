@@ -39,7 +39,9 @@ PEER_LINK_LOCAL = "cannot be used to peer: it is an IPv6 link-local address"
 INT_ASN = "must be an integer from 1 to 4294967294"
 STD_COMMUNITY = "must be a community written as ASN:VALUE with each part 0-65535"
 LARGE_COMMUNITY = "must be a community written as GLOBAL:LOCAL1:LOCAL2 with each part 0-4294967295"
-BAD_PASSWORD = "must be 1-80 printable characters without spaces, quotes or backslashes"
+HOST_NAME = "a fabric host name is 1-253 characters: dot-separated labels of 1-63 letters, digits, '-' or '_' (no spaces, quotes, slashes or other punctuation)"
+IFACE_NAME = "must be an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)"
+BAD_PASSWORD = "must be 1-80 bytes (UTF-8) of printable characters without spaces, quotes or backslashes"
 
 
 # The valid base fabric -----------------------------------------------------------
@@ -205,6 +207,28 @@ def mutated(*edits):
     return hostvars, groups
 
 
+def rename(old, new):
+    """The host is renamed in the inventory (its variables and groups follow)."""
+
+    def edit(hostvars, groups):
+        hostvars[new] = hostvars.pop(old)
+        for members in groups.values():
+            if old in members:
+                members[members.index(old)] = new
+
+    return edit
+
+
+UPSTREAM = {"name": "transit", "address": "192.0.2.1", "asn": 64999, "local_address": "192.0.2.2/30"}
+
+
+def set_upstream(value):
+    return setv("spine1", "fabric_upstreams", value)
+
+
+UP = UPSTREAM
+
+
 def case(case_id, edits, expected, bug=None):
     marks = [pytest.mark.xfail(strict=True, reason="model bug: " + bug)] if bug else []
     return pytest.param(edits, expected, id=case_id, marks=marks)
@@ -316,7 +340,7 @@ CASES = [
     case(
         "vip-interface-too-long",
         [setv("r2-n2", "fabric_vip_interface", "anycast-loopback")],
-        ["r2-n2: fabric_vip_interface = 'anycast-loopback': must be an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)"],
+        ["r2-n2: fabric_vip_interface = 'anycast-loopback': " + IFACE_NAME],
     ),
     # Communities.
     case(
@@ -563,6 +587,201 @@ CASES = [
         # r1-n1 (first by name) is the odd one out: it, not the six agreeing hosts, is wrong.
         [setv("r1-n1", "fabric_node_asn_scheme", "per_node")],
         ["r1-n1: fabric_node_asn_scheme = 'per_node': differs from its value on r1-n2; " + SAME_EVERYWHERE],
+    ),  # The input boundary (issue 12): hostile names, addresses and numbers.
+    case(
+        "host-quote",
+        [rename("r1-tor", 'r1-tor" ; password "x')],
+        ['r1-tor" ; password "x: inventory_hostname = \'r1-tor" ; password "x\': ' + HOST_NAME],
+    ),
+    case(
+        "host-newline",
+        [rename("r1-n1", "r1-n1\n neighbor 10.1.1.1 password y")],
+        ["r1-n1\\n neighbor 10.1.1.1 password y: inventory_hostname = 'r1-n1\\n neighbor 10.1.1.1 password y': " + HOST_NAME],
+    ),
+    case(
+        "host-path",
+        [rename("r2-n2", "../x")],
+        ["../x: inventory_hostname = '../x': " + HOST_NAME],
+    ),
+    case(
+        "host-abs",
+        [rename("r2-n2", "/etc/x")],
+        ["/etc/x: inventory_hostname = '/etc/x': " + HOST_NAME],
+    ),
+    case(
+        "host-too-long-label",
+        [rename("r2-n2", "a" * 64 + ".example")],
+        [
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example: inventory_hostname = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example': "  # noqa: E501
+            + HOST_NAME
+        ],
+    ),
+    case(
+        "site-trailing-newline",
+        [setv("r2-n2", "fabric_site", "s1\n")],
+        ["r2-n2: fabric_site = 's1\\n': must be a site name: 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"],
+    ),
+    case(
+        "rack-huge-int",
+        [setv("r2-n2", "fabric_rack", 10**5000)],
+        ["r2-n2: fabric_rack = <an integer of 16610 bits>: must be a rack name: 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"],
+    ),
+    case(
+        "vip-zone",
+        [setv("r2-n2", "fabric_vips", ["fe80::1%eth0"])],
+        ["r2-n2: fabric_vips[0] = 'fe80::1%eth0': has an IPv6 zone id ('%...'): zone ids are not allowed here"],
+    ),
+    case(
+        "ipv6-zone",
+        [setv("r1-n2", "fabric_ipv6", "2001:db8:1:1::12%eth0/64")],
+        ["r1-n2: fabric_ipv6 = '2001:db8:1:1::12%eth0/64': has an IPv6 zone id ('%...'): zone ids are not allowed here"],
+    ),
+    case(
+        "ipv6-mapped",
+        [setv("r1-n2", "fabric_ipv6", "::ffff:10.1.1.12/64")],
+        ["r1-n2: fabric_ipv6 = '::ffff:10.1.1.12/64': cannot be used to peer: it is an IPv4-mapped IPv6 address: use the IPv4 address itself"],
+    ),
+    case(
+        "ipv4-broadcast",
+        [setv("r2-n2", "fabric_ipv4", "255.255.255.255")],
+        ["r2-n2: fabric_ipv4 = '255.255.255.255': cannot be used to peer: it is in 240.0.0.0/4 (reserved, includes the broadcast address 255.255.255.255)"],
+    ),
+    case(
+        "ipv4-multicast",
+        [setv("r2-n2", "fabric_ipv4", "224.0.0.5")],
+        ["r2-n2: fabric_ipv4 = '224.0.0.5': cannot be used to peer: it is an unspecified, loopback or multicast address"],
+    ),
+    case(
+        "peer-in-pool",
+        [setv("r2-n2", "fabric_ipv4", "198.51.100.7/24")],
+        [
+            "r2-n2: fabric_ipv4 = '198.51.100.7': is not on the same segment as r2-tor (10.1.2.1, segment 10.1.2.0/24)",
+            "r2-n2: fabric_ipv4 = '198.51.100.7': lies in anycast pool 198.51.100.0/24; infrastructure addresses must stay out of the anycast pools",
+        ],
+    ),
+    case(
+        "vip-is-infra",
+        [setv("r2-n2", "fabric_vips", ["10.1.2.1"])],
+        [
+            "r2-n2: fabric_vips[0] = '10.1.2.1': is outside every anycast pool (fabric_anycast_pools: 198.51.100.0/24)",
+            "r2-n2: fabric_vips[0] = '10.1.2.1': is the address of r2-tor (fabric_ipv4); a VIP cannot be an infrastructure address",
+        ],
+    ),
+    case(
+        "pod-default",
+        [setv("r2-n2", "fabric_pod_cidrs", ["0.0.0.0/0"])],
+        ["r2-n2: fabric_pod_cidrs[0] = '0.0.0.0/0': is a default route: a pod CIDR is the node's own pod addresses"],
+    ),
+    case(
+        "pod-covers-infra",
+        [setv("r2-n2", "fabric_pod_cidrs", ["10.1.0.0/16"])],
+        ["r2-n2: fabric_pod_cidrs[0] = '10.1.0.0/16': covers 10.1.1.1, the address of r1-tor (fabric_ipv4); pod CIDRs must not cover infrastructure addresses"],
+    ),
+    case(
+        "pool-default",
+        [set_all("fabric_anycast_pools", ["0.0.0.0/0", "2001:db8:ac::/48"])],
+        [
+            "fabric: fabric_anycast_pools[0] = '0.0.0.0/0': is a default route: an anycast pool holds the VIPs, not every address",
+            "r1-n1: fabric_vips[0].address = '198.51.100.53': is outside every anycast pool (fabric_anycast_pools: none of IPv4)",
+            "r1-n2: fabric_vips[0].address = '198.51.100.53': is outside every anycast pool (fabric_anycast_pools: none of IPv4)",
+            "r2-n1: fabric_vips[0].address = '198.51.100.80': is outside every anycast pool (fabric_anycast_pools: none of IPv4)",
+            "r2-n2: fabric_vips[0] = '198.51.100.99': is outside every anycast pool (fabric_anycast_pools: none of IPv4)",
+        ],
+    ),
+    case(
+        "asn-huge-string",
+        [setv("r1-tor", "fabric_asn", "9" * 5000)],
+        [
+            "r1-tor: fabric_asn = '999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999...(5000 characters)': must be an integer from 1 to 4294967294"  # noqa: E501
+        ],
+    ),
+    case(
+        "asn-huge-int",
+        [setv("r1-tor", "fabric_asn", 10**5000)],
+        ["r1-tor: fabric_asn = <an integer of 16610 bits>: must be an integer from 1 to 4294967294"],
+    ),
+    case(
+        "asn-float",
+        [setv("r1-tor", "fabric_asn", 65101.0)],
+        ["r1-tor: fabric_asn = 65101.0: must be an integer from 1 to 4294967294"],
+    ),
+    case(
+        "asn-negative-string",
+        [setv("r1-tor", "fabric_asn", "-5")],
+        ["r1-tor: fabric_asn = '-5': must be an integer from 1 to 4294967294"],
+    ),
+    case(
+        "max-prefixes-huge",
+        [bgp(max_prefixes="9" * 30)],
+        ["fabric: fabric_bgp.max_prefixes = '999999999999999999999999999999': must be an integer from 1 to 4294967295"],
+    ),
+    case(
+        "password-bytes",
+        [bgp(password="é" * 41)],
+        ["fabric: fabric_bgp.password = '<hidden>': must be 1-80 bytes (UTF-8) of printable characters without spaces, quotes or backslashes"],
+    ),
+    case(
+        "communities-too-many",
+        [setv("r2-n2", "fabric_vips", [{"address": "198.51.100.99", "communities": ["65000:%d" % i for i in range(65)]}])],
+        [
+            "r2-n2: fabric_vips[0].communities = '65 communities': at most 64 may be set on one VIP (FRR reads one command line of at most 4,096 characters and 256 words)"  # noqa: E501
+        ],
+    ),
+    case(
+        "upstream-secret-key",
+        [set_upstream([dict(UP, password="hunter2")])],
+        ["spine1: fabric_upstreams[0].password = '<hidden>': is not a known option (known: address, asn, import, local_address, max_prefixes, name)"],
+    ),
+    case(
+        "upstream-local-clash",
+        [set_upstream([dict(UP, local_address="10.0.0.11/24", address="10.0.0.99")])],
+        ["spine1: fabric_upstreams[0].local_address = '10.0.0.11': is already used by r1-tor (fabric_uplink_ipv4); peering addresses must be unique"],
+    ),
+    case(
+        "upstream-address-infra",
+        [set_upstream([dict(UP, address="10.0.0.1", local_address="10.0.0.98/24")])],
+        ["spine1: fabric_upstreams[0].address = '10.0.0.1': is the address of spine1 (fabric_ipv4): an upstream router is outside the fabric"],
+    ),
+    case(
+        "upstream-address-zone",
+        [set_upstream([dict(UP, address="fe80::1%eth0")])],
+        [
+            "spine1: fabric_upstreams[0].address = 'fe80::1%eth0': must be the upstream router's IP address; it has an IPv6 zone id ('%...'): zone ids are not allowed here"  # noqa: E501
+        ],
+    ),
+    case(
+        "upstream-mapped",
+        [set_upstream([dict(UP, address="::ffff:192.0.2.1", local_address="::ffff:192.0.2.2/126")])],
+        ["spine1: fabric_upstreams[0].address = '::ffff:192.0.2.1': cannot be used to peer: it is an IPv4-mapped IPv6 address: use the IPv4 address itself"],
+    ),
+    case(
+        "aggregate-default",
+        [setv("spine1", "fabric_pod_aggregates", ["0.0.0.0/0"])],
+        ["spine1: fabric_pod_aggregates[0] = '0.0.0.0/0': is a default route: an aggregate must cover pod CIDRs, not everything"],
+    ),
+    case(
+        "interface-slash",
+        [setv("r2-n2", "fabric_vip_interface", "lo/x")],
+        ["r2-n2: fabric_vip_interface = 'lo/x': " + IFACE_NAME],
+    ),
+    case(
+        "vip-name-newline",
+        [set_vip("r2-n1", 0, "name", "web\nx")],
+        ["r2-n1: fabric_vips[0].name = 'web\\nx': must be a VIP name: 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"],
+    ),
+    case(
+        "dict-key-newline",
+        [set_vip("r2-n1", 0, "bad\nkey", 1)],
+        [
+            "r2-n1: fabric_vips[0].bad\\nkey = '<hidden>': is not a known option (known: address, communities, health, large_communities, med, name, prepend, sites)"  # noqa: E501
+        ],
+    ),
+    case(
+        "per-site-huge-key",
+        [set_vip("r2-n1", 0, "med", {10**5000: 1})],
+        [
+            "r2-n1: fabric_vips[0].med.<an integer of 16610 bits> = <an integer of 16610 bits>: must be a site name: 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"  # noqa: E501
+        ],
     ),
 ]
 
