@@ -171,7 +171,7 @@ class Writer:
         text = plain_text(tok["children"]).strip() or url
         if re.match(r"^[a-z][a-z0-9+.-]*:", url):
             return "`%s <%s>`__" % (escape_role_text(text), url)
-        path, _, anchor = url.partition("#")
+        path, anchor = (url.split("#", 1) + [""])[:2]
         if not path:
             target = self.doc
         elif path.endswith(".md") and "/" not in path:
