@@ -34,12 +34,9 @@ options:
   reason:
     description: Why the node is drained (kept in the record and returned, for whoever looks later).
     type: str
-  state_dir:
-    description: Directory of anycast.fabric's state on the node.
-    type: path
-    default: /var/lib/anycast-fabric
 extends_documentation_fragment:
   - anycast.fabric.attributes
+  - anycast.fabric.state_dir
 attributes:
   check_mode:
     support: full

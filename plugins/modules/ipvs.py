@@ -196,14 +196,9 @@ options:
         different owners, so that one's O(purge) never removes the other's services.
     type: str
     default: default
-  state_dir:
-    description:
-      - Directory of the ownership records (keep it on persistent storage; the record outlives reboots, the IPVS table does
-        not, and the next run recreates the services).
-    type: path
-    default: /var/lib/anycast-fabric
 extends_documentation_fragment:
   - anycast.fabric.attributes
+  - anycast.fabric.state_dir
 attributes:
   check_mode:
     support: full

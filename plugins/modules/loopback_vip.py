@@ -79,13 +79,9 @@ options:
       - File that persists the ARP settings across reboots when O(arp_sysctls=true).
     type: path
     default: /etc/sysctl.d/90-anycast-fabric-vip-arp.conf
-  state_dir:
-    description:
-      - Directory of the ownership records.
-    type: path
-    default: /var/lib/anycast-fabric
 extends_documentation_fragment:
   - anycast.fabric.attributes
+  - anycast.fabric.state_dir
 attributes:
   check_mode:
     support: full
