@@ -51,7 +51,7 @@ CODE_LANGUAGES = {"sh": "shell", "bash": "shell", "shell": "shell", "console": "
 START_OK = set(" \t\n-:/'\"<([{")
 END_OK = set(" \t\n-.,:;!?\\/'\")]}>")
 # Paragraph starts that RST would read as a list, a comment, a field...
-BLOCK_START = re.compile(r"^([-+*•]\s|\d+[.)]\s|#\.\s|\.\.\s|:|>|\|)")
+BLOCK_START = re.compile(r"^([-+*•]\s|\d+[.)]\s|#\.\s|\.\.\s|:[^:`]+:(\s|$)|>|\|)")
 
 
 class ConversionError(Exception):
