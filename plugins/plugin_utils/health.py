@@ -20,7 +20,7 @@ import math
 import re
 import shlex
 
-CHECK_TYPES = ("tcp", "http", "https", "exec", "ipvs")
+CHECK_TYPES = ("tcp", "http", "https", "exec", "ipvs", "kubernetes")
 
 # About one second from a dead service to its withdrawal: a refused
 # connection fails at once, so the third failure in a row comes 600-900 ms
@@ -53,11 +53,22 @@ TYPE_KEYS = {
     "https": ("host", "port", "path", "expect_status"),
     "exec": ("command",),
     "ipvs": ("protocol", "port"),
+    # kube-proxy's per-Service health check (externalTrafficPolicy: Local):
+    # port is the Service's healthCheckNodePort; service (NAMESPACE/NAME), when
+    # given, must be the Service kube-proxy answers for; healthz_port (kube-proxy's
+    # healthzBindAddress port, normally 10256), when given, gates the check on
+    # kube-proxy's /healthz too. See docs/health.md.
+    "kubernetes": ("host", "port", "service", "healthz_port"),
 }
 CHECK_KEYS = ("type",) + tuple(sorted({key for keys in TYPE_KEYS.values() for key in keys})) + TIMER_KEYS
-REQUIRED = {"tcp": ("port",), "http": (), "https": (), "exec": ("command",), "ipvs": ("port",)}
+REQUIRED = {"tcp": ("port",), "http": (), "https": (), "exec": ("command",), "ipvs": ("port",), "kubernetes": ("port",)}
 
-PATH_RE = re.compile(r"^/[\x21-\x7e]*$")  # printable ASCII, no spaces: it goes verbatim into the request line
+# Used with fullmatch only: `$` would let a trailing newline through.
+PATH_RE = re.compile(r"/[\x21-\x7e]{0,1023}")  # printable ASCII, no spaces: it goes verbatim into the request line
+# A Service's namespace (a DNS-1123 label) and name (a DNS-1035 label), as
+# Kubernetes validates them: lower-case letters, digits and '-', at most 63
+# characters each. The agent repeats it (SERVICE_RE); the unit tests keep both equal.
+SERVICE_RE = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?/[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 
 
 def read_health(reader, path, raw):
@@ -117,8 +128,8 @@ def _read_check(reader, path, raw):
 
 
 def _a(kind):
-    # Read aloud: "a tcp check", "an http check", "an exec check", "an ipvs check".
-    return ("a " if kind == "tcp" else "an ") + kind
+    # Read aloud: "a tcp check", "an http check", "an exec check", "an ipvs check", "a kubernetes check".
+    return ("a " if kind in ("tcp", "kubernetes") else "an ") + kind
 
 
 def _host(reader, path, raw, kind):
@@ -146,8 +157,8 @@ def _port(reader, path, raw, kind):
 def _path(reader, path, raw, kind):
     if raw is None:
         return DEFAULT_PATH
-    if not isinstance(raw, str) or not PATH_RE.match(raw):
-        reader.fail(path, raw, "must be an HTTP path starting with '/', without spaces or non-ASCII characters")
+    if not isinstance(raw, str) or not PATH_RE.fullmatch(raw):
+        reader.fail(path, raw, "must be an HTTP path starting with '/', without spaces or non-ASCII characters, at most 1024 characters")
         return None
     return raw
 
@@ -203,7 +214,31 @@ def _protocol(reader, path, raw, kind):
     return reader.choice(path, raw, IPVS_PROTOCOLS)
 
 
-_READERS = {"host": _host, "port": _port, "path": _path, "expect_status": _expect_status, "command": _command, "protocol": _protocol}
+def _service(reader, path, raw, kind):
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not SERVICE_RE.fullmatch(raw):
+        reader.fail(path, raw, "must be NAMESPACE/NAME of a Kubernetes Service (lower-case letters, digits and '-', at most 63 characters each)")
+        return None
+    return raw
+
+
+def _healthz_port(reader, path, raw, kind):
+    if raw is None:
+        return None  # no gate on kube-proxy's /healthz
+    return reader.integer(path, raw, 1, 65535)
+
+
+_READERS = {
+    "host": _host,
+    "port": _port,
+    "path": _path,
+    "expect_status": _expect_status,
+    "command": _command,
+    "protocol": _protocol,
+    "service": _service,
+    "healthz_port": _healthz_port,
+}
 
 
 def _read_timers(reader, path, raw):

@@ -268,3 +268,57 @@ def test_a_flapping_vip_is_held_down_then_released(lab, tmp_path):
     held = state["last_change"] - state["last_fall"]
     print("\nhealthd: flapping VIP held down %.2f s after its last fall (%d falls, max_hold_s 5)" % (held, state["falls"]))
     assert state["falls"] >= falls and 2.0 < held <= 5.0 + 0.5
+
+
+KUBE_STANDIN = REPO / "molecule" / "shared" / "kube_proxy_health.py"
+KUBE_PORT, KUBE_HEALTHZ_PORT = 31080, 10256
+
+
+def test_a_service_vip_follows_kube_proxys_local_endpoints(lab, tmp_path):
+    """kubernetes check: a stand-in answering exactly as kube-proxy does (200/503, JSON body) on a real kernel."""
+    state = tmp_path / "kube-proxy.json"
+
+    def endpoints(count, **extra):
+        tmp = tmp_path / "kube-proxy.json.tmp"
+        tmp.write_text(json.dumps(dict({"namespace": "lab", "name": "web", "localEndpoints": count}, **extra)))
+        tmp.replace(state)
+        return time.monotonic()
+
+    endpoints(0)
+    lab.spawn(HOST_PYTHON, str(KUBE_STANDIN), str(state), "127.0.0.1", str(KUBE_PORT), str(KUBE_HEALTHZ_PORT))
+    check = {"type": "kubernetes", "port": KUBE_PORT, "service": "lab/web", "healthz_port": KUBE_HEALTHZ_PORT}
+    lab.write_config([{"prefix": WEB, "name": "lb", "health": {"checks": [check]}}])
+    lab.start_agent()
+
+    # No local endpoint: never announced, over many check runs (3 s = 10 intervals).
+    time.sleep(3)
+    assert WEB not in lab.addresses()
+    metrics = lab.metrics()
+    runs = [line for line in metrics if line.startswith("anycast_healthd_check_runs_total{")]
+    assert len(runs) == 1 and float(runs[0].split()[-1]) >= 5
+    assert 'anycast_healthd_vip_announced{vip="%s",name="lb"} 0' % WEB in metrics
+
+    # One local endpoint: announced after rise (3) successes, not before.
+    since = endpoints(1)
+    up = lab.wait("announced with one local endpoint", lab.present(WEB), 5)
+    assert up >= 0.55, "announced %.2f s after the endpoint appeared: before rise successes" % up
+
+    # 1 -> 0: withdrawn within the same bound as a dead service.
+    since = endpoints(0)
+    down = lab.wait("withdrawn with no local endpoint", lab.absent(WEB), DETECTION_BOUND_S)
+    print("\nhealthd: kubernetes VIP withdrawn %.3f s after localEndpoints went to 0 (bound %.1f s)" % (down, DETECTION_BOUND_S))
+
+    # 0 -> 1: back.
+    since = endpoints(1)
+    back = lab.wait("announced again", lab.present(WEB), 5)
+    assert back >= 0.55
+
+    # The node is being deleted: /healthz turns 503 while the Service port still says 200.
+    since = endpoints(1, eligible=False)
+    lab.wait("withdrawn when kube-proxy's /healthz fails", lab.absent(WEB), DETECTION_BOUND_S)
+    assert time.monotonic() - since < DETECTION_BOUND_S + 0.5
+
+    log = lab.log.read_text()
+    name = "kubernetes 127.0.0.1:%d lab/web +healthz:%d" % (KUBE_PORT, KUBE_HEALTHZ_PORT)
+    assert "vip %s (lb): WITHDRAWN (%s: no local endpoint (localEndpoints 0, HTTP status 503))" % (WEB, name) in log
+    assert "%s: kube-proxy /healthz answers HTTP status 503 (node not eligible or proxy unhealthy)" % name in log

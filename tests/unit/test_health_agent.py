@@ -161,7 +161,7 @@ HEALTH = {"checks": [{"type": "tcp", "port": 80}]}
         ({"vips": [{"prefix": "198.51.100.10", "health": {"checks": []}}]}, "vips[0].health.checks: must be a non-empty list"),
         (
             {"vips": [{"prefix": "198.51.100.10", "health": {"checks": [{"type": "ping"}]}}]},
-            "vips[0].health.checks[0].type: must be one of tcp, http, https, exec, ipvs, not 'ping'",
+            "vips[0].health.checks[0].type: must be one of tcp, http, https, exec, ipvs, kubernetes, not 'ping'",
         ),
         ({"vips": [{"prefix": "198.51.100.10", "health": {"checks": [{"type": "tcp"}]}}]}, "vips[0].health.checks[0].port: is required for a tcp check"),
         (

@@ -23,11 +23,13 @@ from fabric_factory import small_fabric  # noqa: E402
 
 VIP = "fabric_vips[0].health"
 TCP = {"type": "tcp", "port": 53}
-CHECK_KEYS = "command, expect_status, fall, host, interval_ms, path, port, protocol, rise, timeout_ms, type"
-TYPES = "tcp, http, https, exec, ipvs"
-CHECKS_REQUIRED = "is required: a list of one or more checks (tcp, http, https, exec, ipvs), all of which must pass"
+CHECK_KEYS = "command, expect_status, fall, healthz_port, host, interval_ms, path, port, protocol, rise, service, timeout_ms, type"
+TYPES = "tcp, http, https, exec, ipvs, kubernetes"
+CHECKS_REQUIRED = "is required: a list of one or more checks (tcp, http, https, exec, ipvs, kubernetes), all of which must pass"
 PORT = "must be an integer from 1 to 65535"
 TIMERS = "interval_ms, timeout_ms, rise, fall"
+PATH_REASON = "must be an HTTP path starting with '/', without spaces or non-ASCII characters, at most 1024 characters"
+SERVICE_REASON = "must be NAMESPACE/NAME of a Kubernetes Service (lower-case letters, digits and '-', at most 63 characters each)"
 
 
 def build_with(health_value, host="n1", index=0):
@@ -89,12 +91,12 @@ CASES = [
     case(
         "path-without-slash",
         checks({"type": "http", "path": "healthz"}),
-        problem(".checks[0].path", "'healthz'", "must be an HTTP path starting with '/', without spaces or non-ASCII characters"),
+        problem(".checks[0].path", "'healthz'", PATH_REASON),
     ),
     case(
         "path-with-space",
         checks({"type": "http", "path": "/health z"}),
-        problem(".checks[0].path", "'/health z'", "must be an HTTP path starting with '/', without spaces or non-ASCII characters"),
+        problem(".checks[0].path", "'/health z'", PATH_REASON),
     ),
     case(
         "status-out-of-range",
@@ -128,6 +130,45 @@ CASES = [
         "exec-command-mapping",
         checks({"type": "exec", "command": {"run": "/bin/true"}}),
         problem(".checks[0].command", "{run: '/bin/true'}", "must be a command line (a string) or a list of arguments"),
+    ),
+    # A trailing newline must not pass a `$` anchor (issue 12).
+    case("path-trailing-newline", checks({"type": "http", "path": "/healthz\n"}), problem(".checks[0].path", "'/healthz\\n'", PATH_REASON)),
+    # kubernetes (kube-proxy's healthCheckNodePort).
+    case("kubernetes-without-port", checks({"type": "kubernetes"}), problem(".checks[0].port", "null", "is required for a kubernetes check")),
+    case(
+        "kubernetes-service-with-newline",
+        checks({"type": "kubernetes", "port": 30100, "service": "default/web\n"}),
+        problem(".checks[0].service", "'default/web\\n'", SERVICE_REASON),
+    ),
+    case(
+        "kubernetes-service-without-namespace",
+        checks({"type": "kubernetes", "port": 30100, "service": "web"}),
+        problem(".checks[0].service", "'web'", SERVICE_REASON),
+    ),
+    case(
+        "kubernetes-service-upper-case",
+        checks({"type": "kubernetes", "port": 30100, "service": "Default/web"}),
+        problem(".checks[0].service", "'Default/web'", SERVICE_REASON),
+    ),
+    case(
+        "kubernetes-service-name-too-long",
+        checks({"type": "kubernetes", "port": 30100, "service": "default/" + "w" * 64}),
+        problem(".checks[0].service", "'default/%s'" % ("w" * 64), SERVICE_REASON),
+    ),
+    case(
+        "kubernetes-healthz-port",
+        checks({"type": "kubernetes", "port": 30100, "healthz_port": 70000}),
+        problem(".checks[0].healthz_port", "70000", PORT),
+    ),
+    case(
+        "kubernetes-no-path",
+        checks({"type": "kubernetes", "port": 30100, "path": "/"}),
+        problem(".checks[0].path", "'/'", "does not apply to a kubernetes check (its options: host, port, service, healthz_port, %s)" % TIMERS),
+    ),
+    case(
+        "service-on-http",
+        checks({"type": "http", "service": "default/web"}),
+        problem(".checks[0].service", "'default/web'", "does not apply to an http check (its options: host, port, path, expect_status, %s)" % TIMERS),
     ),
     # ipvs.
     case("ipvs-protocol", checks({"type": "ipvs", "port": 80, "protocol": "icmp"}), problem(".checks[0].protocol", "'icmp'", "must be one of: tcp, udp, sctp")),
@@ -220,6 +261,8 @@ def test_a_full_section_is_normalised_with_every_default():
             {"type": "exec", "command": "/usr/local/bin/check-db --port 5432 'a b'", "rise": 1, "fall": 1},
             {"type": "exec", "command": ["/usr/bin/test", "-e", "/run/ok", 7]},
             {"type": "ipvs", "port": 443},
+            {"type": "kubernetes", "port": 30100},
+            {"type": "kubernetes", "host": "10.0.0.11", "port": "30101", "service": "shop/web-frontend", "healthz_port": 10256},
         ],
         "damping": {"half_life_s": 10, "max_hold_s": 60},
     }
@@ -238,6 +281,8 @@ def test_a_full_section_is_normalised_with_every_default():
             {"type": "exec", "command": ["/usr/local/bin/check-db", "--port", "5432", "a b"], "interval_ms": 300, "timeout_ms": 250, "rise": 1, "fall": 1},
             dict({"type": "exec", "command": ["/usr/bin/test", "-e", "/run/ok", "7"]}, **DEFAULT_TIMERS),
             dict({"type": "ipvs", "protocol": "tcp", "port": 443}, **DEFAULT_TIMERS),
+            dict({"type": "kubernetes", "host": "127.0.0.1", "port": 30100, "service": None, "healthz_port": None}, **DEFAULT_TIMERS),
+            dict({"type": "kubernetes", "host": "10.0.0.11", "port": 30101, "service": "shop/web-frontend", "healthz_port": 10256}, **DEFAULT_TIMERS),
         ],
         "damping": dict(DEFAULT_DAMPING, half_life_s=10, max_hold_s=60),
     }
