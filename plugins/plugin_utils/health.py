@@ -142,6 +142,10 @@ def _host(reader, path, raw, kind):
     if address is None:
         reader.fail(path, raw, "must be an IP address, not a name: a health check must not depend on DNS")
         return None
+    if getattr(address, "scope_id", None) is not None:
+        # "fe80::1%eth0": the zone id is free text (a newline included).
+        reader.fail(path, raw, "must not carry an IPv6 zone id (%name)")
+        return None
     if address.is_unspecified or address.is_multicast:
         reader.fail(path, raw, "cannot be connected to (unspecified or multicast)")
         return None

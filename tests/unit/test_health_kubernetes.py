@@ -342,3 +342,9 @@ def test_names_with_control_characters_stay_on_one_line():
     with pytest.raises(healthd.ConfigError) as raised:
         healthd.parse_config({"vips": [{"prefix": "198.51.100.10", "name": "web\nx", "health": {"checks": [{"type": "tcp", "port": 1}]}}]})
     assert str(raised.value) == "vips[0].name: must be a string of printable characters (at most 255), not 'web\\nx'"
+
+
+def test_the_agent_refuses_zone_ids():
+    with pytest.raises(healthd.ConfigError) as raised:
+        healthd.parse_check("c", {"type": "kubernetes", "port": 30100, "host": "fe80::1%lo\nx"})
+    assert str(raised.value) == "c.host: must not carry an IPv6 zone id, not 'fe80::1%lo\\nx'"

@@ -133,6 +133,11 @@ CASES = [
     ),
     # A trailing newline must not pass a `$` anchor (issue 12).
     case("path-trailing-newline", checks({"type": "http", "path": "/healthz\n"}), problem(".checks[0].path", "'/healthz\\n'", PATH_REASON)),
+    case(
+        "host-with-zone-id",
+        checks({"type": "kubernetes", "port": 30100, "host": "fe80::1%eth0\nx"}),
+        problem(".checks[0].host", "'fe80::1%eth0\\nx'", "must not carry an IPv6 zone id (%name)"),
+    ),
     # kubernetes (kube-proxy's healthCheckNodePort).
     case("kubernetes-without-port", checks({"type": "kubernetes"}), problem(".checks[0].port", "null", "is required for a kubernetes check")),
     case(
