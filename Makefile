@@ -37,7 +37,7 @@ export PY_COLORS ?= 0
 
 .PHONY: help setup apt venv collections get-pip lint sanity unit lab-image integration bench-vips docs-lint changelog-lint build-test test clean golden
 .PHONY: molecule lab lab-global lab-destroy molecule-ipvs bench-ipvs bench-failover ee-check plan
-.PHONY: galaxy-import
+.PHONY: galaxy-import bench-scale
 
 help:
 	@echo "Targets:"
@@ -53,6 +53,8 @@ help:
 	@echo "  molecule-ipvs   molecule test -s ipvs: the ipvs role and module in a QEMU VM with Debian's kernel"
 	@echo "  bench-ipvs      ipvs module benchmark, 1,000 services (writes benchmarks/results/ipvs.*)"
 	@echo "  bench-failover  failover benchmark on the lab, 5 reps per event (writes benchmarks/results/failover.*)"
+	@echo "  bench-scale     controller-side cost against fabric size, 100-5,000 nodes (writes benchmarks/results/scale.*;"
+	@echo "                  BENCH_SCALE_ARGS='--sizes 100,500 --reps 1' for a quick run)"
 	@echo "  ee-check        ansible-builder create: the execution environment's requirements resolve"
 	@echo "  plan            anycast.fabric.plan of the lab (make lab first) into .build/plan (scripts/plan.sh: 0/2/1)"
 	@echo "  docs-lint       antsibull-docs lint of every module, plugin and role doc"
@@ -233,6 +235,14 @@ plan: setup
 lab-global: lab-image
 	$(call lab_up,global)
 	molecule verify -s global
+
+# The model, the renderer, the render playbook, a no-op play (Ansible's own
+# floor), one rack under --limit and site.yml's controller-side skeleton, over
+# generated fabrics of 100 to 5,000 nodes (tests/shapes.py). Heavy: the no-op
+# play alone takes minutes at 5,000 nodes (see --noop-max-nodes).
+BENCH_SCALE_ARGS ?=
+bench-scale: setup
+	python benchmarks/scale.py $(BENCH_SCALE_ARGS)
 
 # The lab with health-checked VIPs (scenario failover), then every failure
 # and drain event, five times each, with a client probing every 10 ms; then
