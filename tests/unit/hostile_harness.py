@@ -47,6 +47,7 @@ class Scenario:
     substitutions: dict = field(default_factory=dict)  # plain token -> hostile token, applied to the plain render
     secrets: tuple = ()  # values no problem line may show
     password: Optional[str] = PASSWORD
+    password_is_secret: bool = True  # False: a drawn password that may occur elsewhere in the inventory
     check: Optional[Callable] = None  # extra check of {host: Rendered} -> [failure]
     check_intents: Optional[Callable] = None  # extra check of the intents -> [failure]
 
@@ -242,7 +243,7 @@ def judge(scenario, tmp_dir, expect="either", blame=()):
         outcome.crashed = True
         outcome.failures.append(str(exc))
         return outcome
-    secrets = (scenario.password,) + tuple(scenario.secrets) if scenario.password else tuple(scenario.secrets)
+    secrets = tuple(scenario.secrets) + ((scenario.password,) if scenario.password and scenario.password_is_secret else ())
     if problems:
         outcome.refused = True
         outcome.problems = list(problems)

@@ -542,6 +542,39 @@ CASES = [
         "refuse",
         (("n2", "fabric_vips[0]"),),
     ),
+    (
+        "addr-pool-default-route",
+        variant(small, apply=lambda f: set_everywhere(f, "fabric_anycast_pools", ["0.0.0.0/0", "2001:db8:ac::/48"])),
+        "refuse",
+        ((None, "fabric_anycast_pools[0]"),),
+    ),
+    (
+        "addr-pool-v6-default-route",
+        variant(small, apply=lambda f: set_everywhere(f, "fabric_anycast_pools", ["198.51.100.0/24", "::/0"])),
+        "refuse",
+        ((None, "fabric_anycast_pools[1]"),),
+    ),
+    (
+        "addr-pod-v6-covers-infrastructure",
+        variant(small, n3={"fabric_pod_cidrs": ["10.244.3.0/24", "2001:db8::/32"]}),
+        "refuse",
+        (("n3", "fabric_pod_cidrs[1]"),),
+    ),
+    (
+        "addr-aggregate-default-route",
+        variant(two_sites, **{"spine-a": {"fabric_pod_aggregates": ["0.0.0.0/0"]}}),
+        "refuse",
+        (("spine-a", "fabric_pod_aggregates[0]"),),
+    ),
+    ("addr-router-id-trailing-newline", variant(small, tor1={"fabric_router_id": "10.1.1.1\n"}), "refuse", (("tor1", "fabric_router_id"),)),
+    (
+        "addr-health-host-zone-id-newline",
+        variant(
+            small, apply=lambda f: vip_on(f, ["n1"], health_vip({"type": "tcp", "port": 80, "host": "fe80::1%eth0\nHost: x"})), check_intents=health_path_kept
+        ),
+        "refuse",
+        (("n1", "fabric_vips[1].health.checks[0].host"),),
+    ),
     # Numbers.
     ("num-asn-5000-digit-string", variant(small, tor1={"fabric_asn": "9" * 5000}), "refuse", (("tor1", "fabric_asn"),)),
     ("num-asn-5000-digit-int", variant(small, tor1={"fabric_asn": 10**5000}), "refuse", (("tor1", "fabric_asn"),)),
@@ -741,6 +774,18 @@ CASES = [
         "refuse",
         ((None, "fabric_bgp"),),
     ),
+    (
+        "secret-upstream-entry-not-a-mapping",
+        variant(two_sites, secrets=("Secret-1234567",), **{"spine-a": {"fabric_upstreams": ["name: transit-a, password: Secret-1234567"]}}),
+        "refuse",
+        (("spine-a", "fabric_upstreams[0]"),),
+    ),
+    (
+        "secret-password-key-under-a-vip",
+        variant(small, secrets=("Secret-1234567",), n1={"fabric_vips": [{"address": "198.51.100.10", "password": "Secret-1234567"}]}),
+        "refuse",
+        (("n1", "fabric_vips[0].password"),),
+    ),
     # One problem, one line: values, keys and host names with newlines.
     ("oneline-daemon-value", variant(small, n1={"fabric_daemon": "frr\nbird"}), "refuse", (("n1", "fabric_daemon"),)),
     ("oneline-unknown-vip-key", variant(small, n2={"fabric_vips": [{"address": "198.51.100.10", "na\nme": "x\ny"}]}), "refuse", (("n2", "fabric_vips[0]"),)),
@@ -755,6 +800,31 @@ CASES = [
         lambda: Scenario(hostile=set_host(rename_hosts(small(), {"n1": "n1\nx"}), "n1\nx", fabric_ipv4="bogus\n")),
         "refuse",
         (("n1\nx", ""),),
+    ),
+    ("oneline-upstream-asn-newline", variant(two_sites, apply=lambda f: upstream(f, asn="64601\n")), "refuse", (("spine-a", "fabric_upstreams[0].asn"),)),
+    (
+        "oneline-site-community-newline",
+        variant(two_sites, **{"spine-a": {"fabric_site_community": "65000:1\n"}}),
+        "refuse",
+        (("spine-a", "fabric_site_community"),),
+    ),
+    (
+        "oneline-upstream-import-newline",
+        variant(two_sites, apply=lambda f: upstream(f, **{"import": "default\n"})),
+        "refuse",
+        (("spine-a", "fabric_upstreams[0].import"),),
+    ),
+    (
+        "oneline-prepend-site-key-newline",
+        variant(two_sites, apply=lambda f: [v["fabric_vips"][0].update(prepend={"b\nx": 2}) for v in f[0].values() if "fabric_vips" in v]),
+        "refuse",
+        ((None, "fabric_vips[0].prepend"),),
+    ),
+    (
+        "oneline-vip-keys-not-strings",
+        variant(small, n2={"fabric_vips": [{"address": "198.51.100.10", 5: "x", None: 1}]}),
+        "refuse",
+        (("n2", "fabric_vips[0]"),),
     ),
     (
         "oneline-community-newline",

@@ -225,9 +225,19 @@ def junk_fabrics(draw):
             edits.append("fabric_bgp.%s" % key)
         edits[-1] += " = %s" % _safe_repr(value)[:200]
     password = hosts["n1"].get("fabric_bgp", {}).get("password") if isinstance(hosts["n1"].get("fabric_bgp"), dict) else None
-    # A drawn password counts as a secret when it is long enough not to occur in messages by chance.
-    secrets = (PASSWORD,) + ((password,) if isinstance(password, str) and len(password) >= 6 else ())
-    return Drawn(Scenario(hostile=(hosts, groups), secrets=secrets, password=password if isinstance(password, str) else PASSWORD), edits)
+    # A drawn password counts as a secret when it is long enough not to occur
+    # in messages by chance, and the draw did not also put it in another value.
+    secret = isinstance(password, str) and len(password) >= 6
+    if secret:
+        others = copy.deepcopy(hosts)
+        for variables in others.values():
+            if isinstance(variables.get("fabric_bgp"), dict):
+                variables["fabric_bgp"].pop("password", None)
+        secret = password not in _safe_repr(others) and password not in show(_safe_repr(others))
+    secrets = (PASSWORD,) + ((password,) if secret else ())
+    drawn_password = password if isinstance(password, str) else PASSWORD
+    scenario = Scenario(hostile=(hosts, groups), secrets=secrets, password=drawn_password, password_is_secret=drawn_password == PASSWORD or secret)
+    return Drawn(scenario, edits)
 
 
 @settings(max_examples=100, **PROFILE)
@@ -236,3 +246,48 @@ def test_any_value_in_any_variable_is_refused_cleanly_or_renders_to_configs_the_
     outcome = judge(junk.scenario, tmp_path_factory.mktemp("junk"), expect="either")
     event("refused" if outcome.refused else "rendered")
     assert not outcome.failures, "edits: %s\n  - %s" % (junk, "\n  - ".join(outcome.failures))
+
+
+# Numbers at and around every edge -------------------------------------------------
+
+EDGES = [0, 1, 2, 3, 9, 10, 255, 256, 21845, 21846, 60000, 60001, 65534, 65535, 65536, 2**31 - 1, 2**31, 2**32 - 2, 2**32 - 1, 2**32, 2**63, -1]
+NUMBERS = st.one_of(st.sampled_from(EDGES), st.integers(min_value=0, max_value=2**33), st.sampled_from(EDGES).map(str))
+NUMERIC_BGP_KEYS = ("keepalive_time", "hold_time", "bfd_interval_ms", "bfd_multiplier", "max_prefixes", "ecmp_paths", "connect_retry_time")
+
+
+@st.composite
+def number_fabrics(draw):
+    """The two-site-like small fabric with an upstream, numbers drawn around the daemons' and the model's edges."""
+    hosts, groups = plain_fabric()
+    edits = []
+    bgp = dict(hosts["n1"]["fabric_bgp"])
+    for key in draw(st.lists(st.sampled_from(NUMERIC_BGP_KEYS), unique=True, max_size=4)):
+        bgp[key] = draw(NUMBERS)
+        edits.append("fabric_bgp.%s = %r" % (key, bgp[key]))
+    if draw(st.booleans()):
+        bgp["error_wait_time"] = [draw(NUMBERS), draw(NUMBERS)]
+        edits.append("fabric_bgp.error_wait_time = %r" % (bgp["error_wait_time"],))
+    for variables in hosts.values():
+        variables["fabric_bgp"] = copy.deepcopy(bgp)
+    for host in draw(st.lists(st.sampled_from(["spine1", "tor1", "tor2", "n1"]), unique=True, max_size=2)):
+        hosts[host]["fabric_asn"] = draw(NUMBERS)
+        edits.append("%s.fabric_asn = %r" % (host, hosts[host]["fabric_asn"]))
+    up = hosts["spine1"]["fabric_upstreams"][0]
+    for key in draw(st.lists(st.sampled_from(["asn", "max_prefixes"]), unique=True, max_size=2)):
+        up[key] = draw(NUMBERS)
+        edits.append("fabric_upstreams[0].%s = %r" % (key, up[key]))
+    if draw(st.booleans()):
+        parts = [draw(NUMBERS) for _ in range(2)]
+        large = [draw(NUMBERS) for _ in range(3)]
+        hosts["n2"]["fabric_vips"][1]["communities"] = ["%s:%s" % tuple(parts)]
+        hosts["n2"]["fabric_vips"][1]["large_communities"] = ["%s:%s:%s" % tuple(large)]
+        edits.append("n2 VIP communities %s:%s, large %s:%s:%s" % tuple(parts + large))
+    return Drawn(Scenario(hostile=(hosts, groups)), edits or ["nothing changed"])
+
+
+@settings(max_examples=100, **PROFILE)
+@given(number_fabrics())
+def test_numbers_around_every_edge_are_refused_cleanly_or_accepted_by_the_daemons(tmp_path_factory, numbers):
+    outcome = judge(numbers.scenario, tmp_path_factory.mktemp("numbers"), expect="either")
+    event("refused" if outcome.refused else "rendered")
+    assert not outcome.failures, "numbers: %s\n  - %s" % (numbers, "\n  - ".join(outcome.failures))
