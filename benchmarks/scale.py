@@ -113,10 +113,7 @@ def summary(times):
 
 
 def repeat(reps, step):
-    times = []
-    for _ in range(reps):
-        times.append(step())
-    return summary(times)
+    return summary([step() for _rep in range(reps)])
 
 
 def count_dirs(path):
