@@ -124,7 +124,7 @@ def test_every_shape_builds_renders_and_plans_deterministically(case):
     assert plan.markdown(report_again) == markdown
 
 
-@settings(max_examples=15, **PROFILE)
+@settings(max_examples=25, **PROFILE)
 @given(planned_shapes())
 def test_every_shape_renders_files_the_real_parsers_accept(tmp_path_factory, case):
     shape, fabric, drains = case
