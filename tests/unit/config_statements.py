@@ -21,7 +21,7 @@ the hostile name added, removed or changed (`compare`).
 
 BIRD 2.0.12 strings have no escapes: a string runs from `"` to the next `"`,
 a backslash is an ordinary character and a newline inside a string is an
-error ("Unterminated string"). FRR reads a file line by line (a newline in a
+error ("Unterminated string"); an apostrophed symbol ('name') is one token. FRR reads a file line by line (a newline in a
 name starts a new command), into a 4096-byte buffer (VTY_BUFSIZ: a longer line
 is cut and its rest read as another command), splits it into at most 256
 words (CMD_ARGC_MAX), and stops at a NUL like any C string. `problems` of a
@@ -112,7 +112,7 @@ def compare(actual, expected, daemon, substitutions=None):
 # BIRD ------------------------------------------------------------------------
 
 _BIRD_SPACE = " \t\r\n"
-_BIRD_BREAK = set(_BIRD_SPACE) | set(';{}"#')
+_BIRD_BREAK = set(_BIRD_SPACE) | set(";{}\"#'")
 
 
 def _bird_tokens(text, parsed):
@@ -144,6 +144,16 @@ def _bird_tokens(text, parsed):
                 return tokens
             if 0 <= newline < end:
                 parsed.problems.append("line %d: newline inside a string %s" % (line, show(text[i : end + 1])))
+            tokens.append((text[i : end + 1], line))
+            line += text.count("\n", i, end)
+            i = end + 1
+        elif char == "'":
+            # An apostrophed symbol ('my-proto'): one token, never across lines.
+            end = text.find("'", i + 1)
+            newline = text.find("\n", i + 1)
+            if end < 0 or 0 <= newline < end:
+                parsed.problems.append("line %d: unterminated apostrophed symbol" % line)
+                end = n - 1 if end < 0 else end
             tokens.append((text[i : end + 1], line))
             line += text.count("\n", i, end)
             i = end + 1

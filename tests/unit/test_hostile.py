@@ -923,6 +923,9 @@ def test_checker_reads_bird_strings_as_bird_does():
     assert compare_bird('protocol device {\n  description "a;{}#b";\n}\n', plain) == []
     assert any("newline inside a string" in d for d in compare_bird('protocol device {\n  description "a\nb";\n}\n', plain))
     assert compare_bird('# comment "\nprotocol device { /* } */\n  description "b";\n}\n', plain) == []
+    # An apostrophed symbol is one token, whatever punctuation it holds.
+    quoted = "protocol bgp 'tor-1.example' {\n  neighbor 10.0.0.1 as 1;\n}\n"
+    assert compare_bird(quoted, quoted.replace("'tor-1.example'", "t1")) == []
 
 
 def test_checker_names_bird_protocols_by_their_neighbor():
