@@ -285,6 +285,9 @@ def _frr(text, substitutions):
         else:
             raw.append((tuple(context), tokens, number))
 
+    # Free text first, so that words inside it are never taken for names.
+    raw = [(ctx, _frr_free_text(tokens), line) for ctx, tokens, line in raw]
+
     # Names derived from host names: route-maps (and prefix-lists...) a
     # neighbor *address* uses are named by that use; names a peer-group or
     # redistribute uses are the model's fixed names and stay.
@@ -326,16 +329,18 @@ def _frr(text, substitutions):
         return tuple(out)
 
     for ctx, tokens, line in raw:
-        tokens = rename(tokens)
-        ctx = tuple(rename(header) for header in ctx)
-        if tokens[0] == "hostname":
-            tokens = ("hostname", FREE_TEXT)
-        elif tokens[0] == "description":
-            tokens = ("description", FREE_TEXT)
-        elif tokens[0] == "neighbor" and len(tokens) >= 3 and tokens[2] == "description":
-            tokens = tokens[:3] + (FREE_TEXT,)
-        parsed.statements.append(Statement(ctx, tokens, line))
+        parsed.statements.append(Statement(tuple(rename(header) for header in ctx), rename(tokens), line))
     return parsed
+
+
+def _frr_free_text(tokens):
+    if tokens[0] == "hostname":
+        return ("hostname", FREE_TEXT)
+    if tokens[0] == "description":
+        return ("description", FREE_TEXT)
+    if tokens[0] == "neighbor" and len(tokens) >= 3 and tokens[2] == "description":
+        return tokens[:3] + (FREE_TEXT,)
+    return tokens
 
 
 # Helpers for specific checks ---------------------------------------------------

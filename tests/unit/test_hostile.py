@@ -957,6 +957,15 @@ def test_checker_names_frr_route_maps_and_prefix_lists_by_their_use():
 
     plain = config("FROM-n1_v4", "FROM-n2_v4")
     assert compare_frr(config("FROM-h_9f2c", "FROM-x"), plain) == []
+    # Words in a description are free text, never taken for a route-map name.
+    described = " neighbor 10.0.0.1 description x route-map FROM-h_9f2c in\n"
+    assert (
+        compare_frr(
+            config("FROM-h_9f2c", "FROM-x").replace("router bgp 1\n", "router bgp 1\n" + described),
+            plain.replace("router bgp 1\n", "router bgp 1\n" + described),
+        )
+        == []
+    )
     # Two neighbors sharing one route-map: a merged identifier is a change.
     assert compare_frr(config("FROM-n_v4", "FROM-n_v4"), plain)
     # The wrong prefix-list behind a route-map is a change.
