@@ -63,11 +63,11 @@ def test_a_failure_while_writing_the_new_files_changes_nothing(dest, monkeypatch
     calls = []
     real = render_tree._write
 
-    def failing(path, text):
+    def failing(path, text, exact=False):
         calls.append(path)
         if len(calls) == 2:
             raise OSError(28, "No space left on device")
-        real(path, text)
+        real(path, text, exact)
 
     monkeypatch.setattr(render_tree, "_write", failing)
     with pytest.raises(render_tree.TreeError, match="nothing was changed: .*No space left"):
@@ -137,3 +137,15 @@ def test_relative_paths_resolve_against_the_working_directory(tmp_path, monkeypa
     assert render_tree.resolve("r", cwd="/elsewhere") == "/elsewhere/r"
     with pytest.raises(render_tree.TreeError, match="not an absolute path"):
         render_tree.write_tree("relative", NEW)
+
+
+def test_modes_stay_private_under_a_umask_that_takes_owner_bits(tmp_path):
+    old = os.umask(0o277)
+    try:
+        render_tree.write_tree(str(tmp_path / "r"), NEW)
+    finally:
+        os.umask(old)
+    for name in NEW:
+        assert stat.S_IMODE(os.stat(str(tmp_path / "r" / name)).st_mode) == 0o700
+        for f in NEW[name]:
+            assert stat.S_IMODE(os.stat(str(tmp_path / "r" / name / f)).st_mode) == 0o600
