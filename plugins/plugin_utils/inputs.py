@@ -42,6 +42,10 @@ SECRET_KEY_RE = re.compile(r"pass|secret|key|token|auth|md5|cred", re.IGNORECASE
 ADDRESS_CHARS_RE = re.compile(r"[0-9A-Fa-f.:]{2,45}(/[0-9]{1,3})?")
 
 
+THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def hostname_problem(name):
     """Why NAME cannot be a fabric host name, or None. Linear in its length."""
     if not isinstance(name, str) or not 1 <= len(name) <= HOSTNAME_MAX:
@@ -86,6 +90,10 @@ def unusable_address(address, peering=True):
     """Why ADDRESS cannot be used to peer (or, peering=False, be announced), or None."""
     if address.is_unspecified or address.is_loopback or address.is_multicast:
         return "is an unspecified, loopback or multicast address"
+    if address.version == 4 and address in THIS_NETWORK:
+        return "is in 0.0.0.0/8 ('this network', RFC 1122)"
+    if address.version == 6 and address in IPV4_COMPATIBLE:
+        return "is an IPv4-compatible IPv6 address (::/96, deprecated by RFC 4291)"
     if address.version == 4 and address.is_reserved:
         return "is in 240.0.0.0/4 (reserved, includes the broadcast address 255.255.255.255)"
     if address.version == 6 and address.ipv4_mapped is not None:
@@ -196,7 +204,10 @@ class Reader:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.fail(path, HIDDEN if secret else value, "must be a mapping")
+            # A mapping written as one string by mistake (quoting, indentation)
+            # may hold a secret: do not echo such text.
+            hidden = secret or (isinstance(value, str) and bool(SECRET_KEY_RE.search(value)))
+            self.fail(path, HIDDEN if hidden else value, "must be a mapping" + (" (got a string)" if isinstance(value, str) else ""))
             return None
         for key in value:
             if key not in allowed:

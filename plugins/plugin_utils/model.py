@@ -408,6 +408,27 @@ def _check_addresses(hosts, fabric, problems):
             problems.add(name, path, str(net), "overlaps anycast pool %s; pod CIDRs and VIPs must not share addresses" % pool)
     for (net, (name, path)), (address, owner) in covered(pods, infra):
         problems.add(name, path, str(net), "covers %s, the address of %s (%s); pod CIDRs must not cover infrastructure addresses" % ((address,) + owner))
+    # A spine's aggregate and an upstream link hold no address of the fabric's
+    # own segments (the aggregate is announced upstream; a link that
+    # overlaps a rack segment makes that segment unreachable).
+    fabric_addresses = [(a, (h.name, var)) for h in hosts.values() for a, var in _peering_addresses(h) if not var.startswith("fabric_upstreams")]
+    edges = [(net, (h.name, path, str(net))) for h in hosts.values() for net, path in h.edge.pod_aggregates]
+    edges += [
+        (u.local_net, (h.name, u.path + ".local_address", "%s/%d" % (u.local, u.local_net.prefixlen)))
+        for h in hosts.values()
+        for u in h.edge.upstreams
+        if u.local_net is not None
+    ]
+    # An upstream link may share the spine's own segment (the spines, ToR
+    # uplinks and a transit router on one LAN), never a rack segment.
+    rack_addresses = {(h.name, var) for h in hosts.values() if h.role != "spine" for _a, var in _peering_addresses(h) if var in ("fabric_ipv4", "fabric_ipv6")}
+
+    def _allowed(edge, address_owner):
+        return edge[0] == address_owner[0] or (".local_address" in edge[1] and address_owner not in rack_addresses)
+
+    for (net, (name, path, shown)), (address, owner) in covered(edges, fabric_addresses, skip=_allowed):
+        what = "aggregates" if "aggregates" in path else "upstream links"
+        problems.add(name, path, shown, "covers %s, the address of %s (%s); %s must not cover the fabric's own addresses" % ((address,) + owner + (what,)))
     for (net, (name, path)), (other, (owner, _path)) in overlapping(pods):
         if owner == name:
             continue  # reported while reading the node

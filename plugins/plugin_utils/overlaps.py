@@ -68,11 +68,12 @@ class Index:
         return None
 
 
-def covered(networks, addresses):
+def covered(networks, addresses, skip=None):
     """For each (network, payload) in NETWORKS, the (address, payload) items of ADDRESSES inside it.
 
     Yields ((network, payload), (address, payload)) pairs, at most one per
-    network (the lowest address inside it). O((n + m) log m).
+    network (the lowest address inside it for which SKIP(network payload,
+    address payload) is false). O((n + m) log m), plus the skipped addresses.
     """
     by_version = {}
     for address, payload in addresses:
@@ -87,5 +88,8 @@ def covered(networks, addresses):
             continue
         start, end = _span(net)
         position = bisect_right(starts[net.version], start - 1)
-        if position < len(spans) and spans[position][0] <= end:
-            yield item, (spans[position][1], spans[position][2])
+        while position < len(spans) and spans[position][0] <= end:
+            if skip is None or not skip(item[1], spans[position][2]):
+                yield item, (spans[position][1], spans[position][2])
+                break
+            position += 1

@@ -269,7 +269,7 @@ CASES = [
         ["r1-tor: fabric_asn = '65101\u00b2': " + INT_ASN],
     ),
     case("vips-not-a-list", [setv("r2-n2", "fabric_vips", "198.51.100.99")], ["r2-n2: fabric_vips = '198.51.100.99': must be a list"]),
-    case("bgp-not-a-mapping", [set_all("fabric_bgp", "yes")], ["fabric: fabric_bgp = '<hidden>': must be a mapping"]),
+    case("bgp-not-a-mapping", [set_all("fabric_bgp", "yes")], ["fabric: fabric_bgp = '<hidden>': must be a mapping (got a string)"]),
     # fabric_bgp holds the password: none of its values is ever echoed.
     case("bgp-unknown-key", [bgp(holdtime=9)], ["fabric: fabric_bgp.holdtime = '<hidden>': is not a known option (known: %s)" % BGP_KEYS]),
     case(
@@ -587,7 +587,37 @@ CASES = [
         # r1-n1 (first by name) is the odd one out: it, not the six agreeing hosts, is wrong.
         [setv("r1-n1", "fabric_node_asn_scheme", "per_node")],
         ["r1-n1: fabric_node_asn_scheme = 'per_node': differs from its value on r1-n2; " + SAME_EVERYWHERE],
-    ),  # The input boundary (issue 12): hostile names, addresses and numbers.
+    ),
+    # The input boundary (issue 12): hostile names, addresses and numbers.
+    case(
+        "aggregate-covers-infra",
+        [setv("spine1", "fabric_pod_aggregates", ["10.0.0.0/8"])],
+        [
+            "spine1: fabric_pod_aggregates[0] = '10.0.0.0/8': covers 10.0.0.11, the address of r1-tor (fabric_uplink_ipv4); aggregates must not cover the fabric's own addresses"  # noqa: E501
+        ],
+    ),
+    case(
+        "upstream-link-covers-rack",
+        [set_upstream([dict(UPSTREAM, address="10.1.2.200", local_address="10.1.2.201/24")])],
+        [
+            "spine1: fabric_upstreams[0].local_address = '10.1.2.201/24': covers 10.1.2.1, the address of r2-tor (fabric_ipv4); upstream links must not cover the fabric's own addresses"  # noqa: E501
+        ],
+    ),
+    case(
+        "ipv4-this-network",
+        [setv("r2-n2", "fabric_ipv4", "0.1.2.12")],
+        ["r2-n2: fabric_ipv4 = '0.1.2.12': cannot be used to peer: it is in 0.0.0.0/8 ('this network', RFC 1122)"],
+    ),
+    case(
+        "ipv6-compatible",
+        [setv("r1-n2", "fabric_ipv6", "::10.1.1.12")],
+        ["r1-n2: fabric_ipv6 = '::10.1.1.12': cannot be used to peer: it is an IPv4-compatible IPv6 address (::/96, deprecated by RFC 4291)"],
+    ),
+    case(
+        "upstream-entry-string-with-secret",
+        [set_upstream(["name: transit, password: Secret-1234"])],
+        ["spine1: fabric_upstreams[0] = '<hidden>': must be a mapping (got a string)"],
+    ),
     case(
         "host-quote",
         [rename("r1-tor", 'r1-tor" ; password "x')],
