@@ -25,11 +25,17 @@ if [[ ! -d "$inventory" && ! -f "$inventory" ]]; then
     exit 1
 fi
 
-# Run from a directory that is not the checkout.
-mkdir -p "$tmp/work" "$tmp/out"
+# Run from a directory that is not the checkout, with a RELATIVE render
+# folder, as a user would: it must land in $tmp/work/out, not next to the
+# installed playbook.
+mkdir -p "$tmp/work"
 cd "$tmp/work"
 
-ansible-playbook anycast.fabric.render -i "$inventory" -e "fabric_render_dir=$tmp/out"
+ansible-playbook anycast.fabric.render -i "$inventory" -e "fabric_render_dir=out"
+if [[ -e "$tmp/collections/ansible_collections/anycast/fabric/playbooks/out" ]]; then
+    echo "build-test: FAIL: the relative render folder resolved against the installed playbooks/" >&2
+    exit 1
+fi
 
 # One output directory per host of the example inventory.
 # Hosts are the union over every group's "hosts" (hostvars alone would miss
@@ -43,10 +49,10 @@ for name, group in inv.items():
         hosts.update(group.get("hosts", []))
 print(len(hosts))
 ')
-actual=$(find "$tmp/out" -mindepth 1 -maxdepth 1 -type d | wc -l)
+actual=$(find "$tmp/work/out" -mindepth 1 -maxdepth 1 -type d | wc -l)
 echo "build-test: inventory hosts: $expected, rendered host directories: $actual"
 if [[ "$expected" -eq 0 || "$expected" -ne "$actual" ]]; then
-    echo "build-test: FAIL: expected one directory per host under $tmp/out" >&2
-    ls -la "$tmp/out" >&2
+    echo "build-test: FAIL: expected one directory per host under $tmp/work/out" >&2
+    ls -la "$tmp/work/out" >&2
     exit 1
 fi
