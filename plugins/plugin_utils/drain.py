@@ -90,12 +90,18 @@ def drain_waits(intents, states, targets):
     only draining paths for a VIP keeps them (they are all it has): then the
     spines above it must stop routing the VIP via that ToR instead.
     """
-    out = set(targets) | set(n for n in _nodes(intents) if not _in_service(states, n))
+    nodes = _nodes(intents)
+    out = set(targets) | set(n for n in nodes if not _in_service(states, n))
+    # Nodes behind each ToR, in one pass (sorted, as the nodes are).
+    behind_of = {}
+    for node in nodes:
+        for peer_name in sorted(set(p["name"] for p in intents[node].get("peers", []))):
+            behind_of.setdefault(peer_name, []).append(node)
     waits, emptied, served = [], set(), set()
     for tor_name, tor in sorted(intents.items()):
         if tor.get("role") != "tor":
             continue
-        behind = [n for n in _nodes(intents) if any(p["name"] == tor_name for p in intents[n].get("peers", []))]
+        behind = behind_of.get(tor_name, [])
         for node in behind:
             if node not in out:
                 served.update((tor_name, prefix) for prefix in _announced(states, intents, node))
