@@ -365,7 +365,7 @@ def main(argv=None):
         for name in sorted(set(existing) - set(results)):
             stale.append(name)
         for name in stale:
-            errors.append("docs/docsite/rst/%s is not in step with docs/ (run: python scripts/docs-rst.py)" % name)
+            errors.append("docs/docsite/rst/%s is not in step with docs/ (run: .venv/bin/python scripts/docs-rst.py)" % name)
     else:
         RST_DIR.mkdir(parents=True, exist_ok=True)
         for name, text in results.items():
