@@ -212,3 +212,36 @@ def test_the_plan_of_a_fabric_without_spines_in_check_mode_with_absent_daemons(t
 def test_site_keeps_its_rollout_under_syntax_check():
     proc = run_playbook("anycast.fabric.site", EXAMPLE, "--syntax-check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_intent_role_leaves_each_host_only_its_own_intent_and_no_run_folder_behind(tmp_path):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        textwrap.dedent(
+            """
+            - hosts: fabric_nodes:fabric_tors:fabric_spines
+              gather_facts: false
+              roles:
+                - role: anycast.fabric.intent
+              tasks:
+                - name: Show what each host carries
+                  ansible.builtin.debug:
+                    msg: "FACTS {{ inventory_hostname }} {{ fabric_intent.hostname }} {{ fabric_intents is defined }} {{ fabric_run }}"
+            - hosts: localhost
+              gather_facts: false
+              tasks:
+                - ansible.builtin.debug:
+                    msg: "ROLLOUT {{ lookup('anycast.fabric.fabric_data', 'rollout') | to_json }}"
+            """
+        )
+    )
+    local_tmp = tmp_path / "local-tmp"
+    proc = run_playbook(playbook, write_inventory(tmp_path, NO_SPINES), env=ansible_env(ANSIBLE_LOCAL_TEMP=str(local_tmp)))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = [line.split('"msg": "', 1)[1].rstrip('"') for line in proc.stdout.splitlines() if '"msg": "FACTS' in line]
+    assert sorted(line.split()[1:4] for line in lines) == [[h, h, "False"] for h in ("n1", "n2", "tor1", "tor2")]
+    run = {line.split()[4] for line in lines}
+    assert len(run) == 1 and run.pop().startswith(str(local_tmp))
+    assert 'ROLLOUT {\\"batches\\": [1, 1], \\"hosts\\": [\\"n1\\", \\"n2\\"]}' in proc.stdout
+    # Ansible removes its local temporary folder, and the run folder with it, at exit.
+    assert not list(local_tmp.rglob("anycast-fabric-run-*"))
