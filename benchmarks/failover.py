@@ -19,6 +19,21 @@ site a, whose traffic moves to site b:
   site-failure  the service stops on both nodes of site a (health agents withdraw)
   site-drain    anycast.fabric.drain of site a (forced: site a alone serves a regional VIP)
 
+With --lab longlived (scenario longlived: the lab plus n5, a third node in
+rack r1, and the resilient ECMP agent on every router), the lab client holds
+200 long-lived TCP connections to the VIP (lab/longlived.py, one message
+every 100 ms each) through each event, and counts the connections reset or
+stalled (> 1 s without an answer) on the node that changed and on the nodes
+that did not (collateral). Each event runs with the agent stopped (plain
+multipath: hash-threshold) and running (resilient next-hop groups):
+
+  ll-drain         anycast.fabric.drain of n1 (rack r1: n1, n2, n5)
+  ll-undrain       anycast.fabric.undrain of n1; a node added to a rack is the
+                   same event at the ToR (a next hop joins the set)
+  ll-service-down  another node's service fails: lab-http stops on n2, the health agent withdraws
+  ll-service-back  the service on n2 comes back
+  ll-agent-kill    (not by default; --ecmp resilient) the agent on tor1 gets SIGKILL: the fail-safe's price
+
 The loss window is the time from the first unanswered request's start to the
 last one's, plus one interval; open connections reset when a router moves
 their flow (resets) are counted apart. ECMP spreads flows over four nodes, so during a
@@ -29,6 +44,7 @@ Writes benchmarks/results/failover.{json,md}.
 
     python benchmarks/failover.py --reps 5                 # (make bench-failover, lab converged first)
     python benchmarks/failover.py --reps 5 --lab global    # the two-site rows
+    python benchmarks/failover.py --reps 5 --lab longlived # the long-lived rows
 """
 
 import argparse
@@ -52,6 +68,8 @@ EXTRA_VARS = {"lab_dual_stack": False, "lab_health": True}
 NODE_ADDRESS = {"n1": "10.90.1.11", "n2": "10.90.1.12", "n3": "10.90.2.11", "n4": "10.90.2.12"}
 NODE_TOR = {"n1": "tor1", "n2": "tor1", "n3": "tor2", "n4": "tor2"}
 TARGETS = {"service": 1500, "silent": 1000, "drain": 0}
+# Scenario longlived's extra vars (molecule/longlived/molecule.yml): BFD off there.
+LL_EXTRA_VARS = dict(EXTRA_VARS, tor_resilient_ecmp=True, fabric_bgp={"password": "lab-md5-key", "bfd": False})
 
 
 def sh(*args, check=True, **kwargs):
@@ -67,7 +85,9 @@ def docker(*args, check=True):
 
 def env():
     out = dict(os.environ)
-    out["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(REPO, ".build", "collections")
+    # FABRIC_COLLECTIONS_PATH first, as in .config/molecule/config.yml.
+    paths = [os.environ.get("FABRIC_COLLECTIONS_PATH"), os.path.join(REPO, ".build", "collections")]
+    out["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(p for p in paths if p)
     out["PATH"] = os.path.join(REPO, ".venv", "bin") + os.pathsep + out["PATH"]
     out.setdefault("ANSIBLE_FORCE_COLOR", "false")
     return out
@@ -81,7 +101,8 @@ def inventory(scenario):
 
 
 def playbook(name, *extra, scenario="failover"):
-    args = ["ansible-playbook", "-i", inventory(scenario), "--extra-vars", json.dumps(EXTRA_VARS if scenario == "failover" else {})]
+    extra_vars = {"failover": EXTRA_VARS, "longlived": LL_EXTRA_VARS}.get(scenario, {})
+    args = ["ansible-playbook", "-i", inventory(scenario), "--extra-vars", json.dumps(extra_vars)]
     for item in extra:
         args += ["--extra-vars", item]
     return sh(*(args + ["anycast.fabric." + name]), env=env())
@@ -214,6 +235,245 @@ def event_site_drain(probe_timeout):
     return probe.summary
 
 
+# ---------------------------------------------------------------- long-lived connections (scenario longlived)
+LL_NODES = {"n1": "10.90.1.11", "n2": "10.90.1.12", "n5": "10.90.1.13", "n3": "10.90.2.11", "n4": "10.90.2.12"}
+LL_TOR = {"n1": "tor1", "n2": "tor1", "n5": "tor1", "n3": "tor2", "n4": "tor2"}
+LL_ROUTERS = ["spine1", "tor1", "tor2"]
+LL_AGENT = "anycast-resilient-ecmp"
+
+
+def ll_all_serving():
+    return len(next_hops("tor1")) == 3 and len(next_hops("tor2")) == 2 and len(next_hops("spine1")) == 2
+
+
+def ll_agent(running):
+    """Start or stop the resilient ECMP agent on every router (its stop falls back to main)."""
+    for router in LL_ROUTERS:
+        docker("exec", router, "systemctl", "start" if running else "stop", LL_AGENT)
+    if running:
+        def mirrored():
+            return all(json.loads(docker("exec", r, "ip", "-json", "route", "show", "table", "200").stdout or "[]") for r in LL_ROUTERS)
+        wait_for("the agent's routes on every router", mirrored, 30)
+
+
+class LongLived(object):
+    """lab/longlived.py run on the client, in the background, until stopped."""
+
+    def __init__(self, connections):
+        self.connections = connections
+        self.data = None
+        self.event_start = None
+
+    def __enter__(self):
+        docker("exec", "client", "rm", "-f", "/run/bench-ll.stop", "/run/bench-ll.json", "/run/bench-ll.ready")
+        docker("exec", "-d", "client", "python3", "/usr/local/bin/lab-longlived", "run", "--target", VIP,
+               "--connections", str(self.connections), "--stop-file", "/run/bench-ll.stop",
+               "--ready-file", "/run/bench-ll.ready", "--out", "/run/bench-ll.json")
+        wait_for("the long-lived connections", lambda: docker("exec", "client", "test", "-e", "/run/bench-ll.ready", check=False).returncode == 0, 60)
+        time.sleep(1)
+        self.event_start = time.time()
+        return self
+
+    def __exit__(self, *exc):
+        docker("exec", "client", "touch", "/run/bench-ll.stop")
+        wait_for("the long-lived summary", lambda: docker("exec", "client", "test", "-e", "/run/bench-ll.json", check=False).returncode == 0, 60)
+        self.data = json.loads(docker("exec", "client", "cat", "/run/bench-ll.json").stdout)
+        return False
+
+
+def ll_report(data, changed, start):
+    sys.path.insert(0, os.path.join(REPO, "lab"))
+    import longlived  # noqa: E402 (lab/longlived.py, standard library only)
+    return longlived.report(data, [changed], start, None)
+
+
+def ll_session_drops():
+    """BGP sessions dropped so far, summed over the routers (a flap moves every flow of its node)."""
+    total = 0
+    for router in LL_ROUTERS:
+        summary = json.loads(docker("exec", router, "vtysh", "-c", "show bgp vrf default summary json").stdout or "{}")
+        total += sum(peer.get("connectionsDropped", 0) for family in summary.values() for peer in family.get("peers", {}).values())
+    return total
+
+
+def ll_event(action, changed, settle, connections):
+    with LongLived(connections) as ll:
+        drops = ll_session_drops()
+        action()
+        settle()
+        time.sleep(2)
+        drops = ll_session_drops() - drops
+    out = ll_report(ll.data, changed, ll.event_start)
+    out["session_drops"] = drops
+    return out
+
+
+def ll_drain(connections):
+    return ll_event(lambda: playbook("drain", "fabric_drain=n1", "fabric_drain_linger=2", scenario="longlived"), "n1",
+                    lambda: None, connections)
+
+
+def ll_undrain(connections):
+    return ll_event(lambda: playbook("undrain", "fabric_drain=n1", scenario="longlived"), "n1",
+                    lambda: wait_for("n1 back in tor1's ECMP", lambda: LL_NODES["n1"] in next_hops("tor1")), connections)
+
+
+def ll_service_down(connections):
+    return ll_event(lambda: docker("exec", "n2", "systemctl", "stop", "lab-http"), "n2",
+                    lambda: wait_for("n2 out of tor1's ECMP", lambda: LL_NODES["n2"] not in next_hops("tor1")), connections)
+
+
+def ll_service_back(connections):
+    return ll_event(lambda: docker("exec", "n2", "systemctl", "start", "lab-http"), "n2",
+                    lambda: wait_for("n2 back in tor1's ECMP", lambda: LL_NODES["n2"] in next_hops("tor1")), connections)
+
+
+def ll_agent_kill(connections):
+    """The agent on tor1 gets SIGKILL: ExecStopPost falls back to main, systemd restarts it (resilient mode only)."""
+    def kill():
+        docker("exec", "tor1", "systemctl", "kill", "--signal=KILL", LL_AGENT)
+        time.sleep(1)
+
+    def restarted():
+        return json.loads(docker("exec", "tor1", "ip", "-json", "route", "show", "table", "200").stdout or "[]")
+
+    return ll_event(kill, "none", lambda: wait_for("the agent's routes back on tor1", restarted, 60), connections)
+
+
+# Events in pairs: the second puts back what the first changed.
+LL_EVENTS = [
+    ("ll-drain", "drain of one node (n1; rack of 3)", ll_drain),
+    ("ll-undrain", "undrain of that node (= a node added to a rack)", ll_undrain),
+    ("ll-service-down", "another node's service fails (n2; health agent withdraws)", ll_service_down),
+    ("ll-service-back", "that service comes back (n2)", ll_service_back),
+    # Not a fabric event: what the agent's own death costs (resilient mode only, not run by default).
+    ("ll-agent-kill", "the agent on tor1 killed (SIGKILL) and restarted by systemd", ll_agent_kill),
+]
+LL_DEFAULT = ("ll-drain", "ll-undrain", "ll-service-down", "ll-service-back")
+
+
+LL_FIRST = ("ll-drain", "ll-service-down")
+
+
+def ll_row(key, label, mode, runs, loads):
+    def stat(side, what):
+        values = [r[side][what] for r in runs]
+        return {"median": statistics.median(values), "max": max(values)}
+
+    return {
+        "event": "%s/%s" % (key, mode),
+        "label": label,
+        "ecmp": mode,
+        "reps": len(runs),
+        "load": "%.1f-%.1f" % (min(loads), max(loads)) if loads else "-",
+        "connections_median": statistics.median(r["connections"] for r in runs),
+        "changed_reset": stat("on_changed", "reset"),
+        "changed_stalled": stat("on_changed", "stalled"),
+        "changed_connections": stat("on_changed", "connections"),
+        "collateral_reset": stat("collateral", "reset"),
+        "collateral_stalled": stat("collateral", "stalled"),
+        "collateral_connections": stat("collateral", "connections"),
+        "session_drops_total": sum(r["session_drops"] for r in runs),
+        "runs": [{k: r[k] for k in ("connections", "on_changed", "collateral", "per_node", "outside_window", "session_drops")} for r in runs],
+    }
+
+
+def ll_markdown(result):
+    lines = [
+        "# long-lived connections through ECMP changes (%s)" % result["date"],
+        "",
+        "%s. The lab client holds %d TCP connections to %s (lab/longlived.py), each sending a"
+        " line every 100 ms; a connection is reset (RST, EOF, error) or stalled (no answer for > 1 s). Nodes: n1, n2, n5"
+        " behind tor1, n3, n4 behind tor2; spine1 spreads over the two ToRs. `plain` = the main table's multipath routes"
+        " (hash-threshold, the agent stopped); `resilient` = anycast-resilient-ecmp running on spine1, tor1, tor2"
+        " (resilient groups, %s buckets, idle timer %s s). Hash policy on the routers: fib_multipath_hash_policy=%s."
+        " BFD off in this scenario (at 100 ms it flaps on this loaded machine); a BGP session that drops during an"
+        " event moves all of its node's flows, so the last column says whether a row is clean."
+        " Median (max) over the repetitions of each row; load = the 1-min load average (2 cores) before each repetition."
+        % (result["machine"], result["connections"], VIP, result["buckets"], result["idle_timer"],
+           result["hash_policy"]),
+        "",
+        "| event | ECMP | reps | load | connections | on the changed node: reset | stalled"
+        " | collateral (other nodes): reset | stalled | BGP sessions dropped (all reps) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        lines.append("| %s | %s | %s | %s | %s | %s (%s) of %s | %s (%s) | **%s (%s)** of %s | %s (%s) | %s |" % (
+            r["label"], r["ecmp"], r["reps"], r.get("load", "-"), r["connections_median"],
+            r["changed_reset"]["median"], r["changed_reset"]["max"], r["changed_connections"]["median"],
+            r["changed_stalled"]["median"], r["changed_stalled"]["max"],
+            r["collateral_reset"]["median"], r["collateral_reset"]["max"], r["collateral_connections"]["median"],
+            r["collateral_stalled"]["median"], r["collateral_stalled"]["max"], r["session_drops_total"]))
+    lines += [
+        "",
+        "Connections on the node that leaves are reset whatever the ECMP scheme (their node is no longer reachable"
+        " through the fabric); collateral resets are connections on nodes that did not change, moved by the rehash."
+        " Undrain is measured as the node added to a rack: at the ToR both are one next hop joining the set."
+        " The agent-kill row is the price of the agent's fail-safe: its routes fall back to the main table"
+        " (one rehash) and come back when systemd restarts it (another).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def ll_main(args):
+    docker("cp", os.path.join(REPO, "lab", "longlived.py"), "client:/usr/local/bin/lab-longlived")
+    wait_for("all five nodes serving", ll_all_serving)
+    wanted = args.events.split(",") if args.events else list(LL_DEFAULT)
+    modes = ["plain", "resilient"] if args.ecmp == "both" else [args.ecmp]
+    policy = docker("exec", "tor1", "sysctl", "-n", "net.ipv4.fib_multipath_hash_policy").stdout.strip()
+    loads = []
+    loads_of = {}
+    runs = {}
+    for mode in modes:
+        ll_agent(mode == "resilient")
+        for rep in range(args.reps):
+            for key, _label, func in LL_EVENTS:
+                if key not in wanted:
+                    continue
+                if key in LL_FIRST:
+                    wait_for("all five nodes serving", ll_all_serving)
+                with open("/proc/loadavg") as handle:
+                    loads.append(float(handle.read().split()[0]))
+                loads_of.setdefault((key, mode), []).append(loads[-1])
+                out = func(args.connections)
+                runs.setdefault((key, mode), []).append(out)
+                print("%-16s %-9s rep %d: changed %s: %d reset %d stalled of %d; collateral: %d reset %d stalled of %d; sessions dropped: %d"
+                      % (key, mode, rep + 1, out["changed"], out["on_changed"]["reset"], out["on_changed"]["stalled"],
+                         out["on_changed"]["connections"], out["collateral"]["reset"], out["collateral"]["stalled"],
+                         out["collateral"]["connections"], out["session_drops"]), flush=True)
+    ll_agent(True)
+    rows = [ll_row(key, label, mode, runs[(key, mode)], loads_of[(key, mode)]) for key, label, _f in LL_EVENTS for mode in modes if (key, mode) in runs]
+    config = json.loads(docker("exec", "tor1", "cat", "/etc/anycast-fabric/resilient-ecmp.json").stdout)
+    result = {
+        "date": datetime.date.today().isoformat(),
+        "machine": machine(),
+        "load": "1-min load average %.1f to %.1f (2 cores)" % (min(loads), max(loads)) if loads else "-",
+        "connections": args.connections,
+        "buckets": config.get("buckets"),
+        "idle_timer": config.get("idle_timer"),
+        "hash_policy": policy,
+        "reps": args.reps,
+        "rows": rows,
+    }
+    # Each run replaces its own rows (event and ECMP mode) and keeps the others.
+    path = os.path.join(RESULTS, "longlived.json")
+    if os.path.exists(path):
+        with open(path) as handle:
+            previous = json.load(handle).get("rows", [])
+        keys = set(r["event"] for r in rows)
+        rows = [r for r in previous if r["event"] not in keys] + rows
+        order = ["%s/%s" % (k, m) for k, _l, _f in LL_EVENTS for m in ("plain", "resilient")]
+        result["rows"] = sorted(rows, key=lambda r: order.index(r["event"]) if r["event"] in order else 99)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(result, handle, indent=1)
+        handle.write("\n")
+    text = ll_markdown(result)
+    with open(os.path.join(RESULTS, "longlived.md"), "w") as handle:
+        handle.write(text)
+    print(text)
+
+
 GLOBAL_EVENTS = [
     ("site-failure", "site a's service stops on both nodes (far client, two sites)", event_site_failure, "< 1500 ms + one upstream update"),
     ("site-drain", "anycast.fabric.drain of site a (far client, two sites)", event_site_drain, "0 lost"),
@@ -298,9 +558,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=0.5, help="seconds a request may take before it counts as lost")
-    parser.add_argument("--lab", choices=["one-site", "global"], default="one-site", help="global: the two-site rows (scenario global)")
+    parser.add_argument("--lab", choices=["one-site", "global", "longlived"], default="one-site",
+                        help="global: the two-site rows (scenario global); longlived: the long-lived connection rows (scenario longlived)")
     parser.add_argument("--events", help="comma-separated events to run (default: all of the lab's)")
+    parser.add_argument("--ecmp", choices=["plain", "resilient", "both"], default="both",
+                        help="longlived: with the resilient ECMP agent stopped, running or both")
+    parser.add_argument("--connections", type=int, default=200, help="longlived: connections held by the client")
     args = parser.parse_args()
+    if args.lab == "longlived":
+        return ll_main(args)
     events = GLOBAL_EVENTS if args.lab == "global" else EVENTS
     wanted = args.events.split(",") if args.events else [key for key, _l, _f, _t in events]
 
