@@ -9,6 +9,8 @@ per node, dual stack, FQDN host names) and times, per size:
 
   model          plugins/plugin_utils/model.build() alone, in this process
   renderer       render.render() of every intent, in this process
+  inventory      `ansible-playbook anycast.fabric.render -i INV --list-hosts`: Ansible reading the inventory,
+                 which every run pays before its first task
   render         `ansible-playbook anycast.fabric.render -i INV -e fabric_render_dir=DIR`, end to end
   noop           one `ansible.builtin.debug` task on every fabric host: the floor Ansible itself sets
   rack           the render playbook with `--limit` to one rack (its ToRs and nodes)
@@ -59,10 +61,11 @@ import yaml  # noqa: E402  (after the path set-up above)
 import shapes  # noqa: E402
 from ansible_collections.anycast.fabric.plugins.plugin_utils import model, render  # noqa: E402
 
-SERIES = ("model", "renderer", "render", "noop", "rack", "site")
+SERIES = ("model", "renderer", "inventory", "render", "noop", "rack", "site")
 LABELS = {
     "model": "model.build",
     "renderer": "render.render, all hosts",
+    "inventory": "inventory load (--list-hosts)",
     "render": "render playbook",
     "noop": "no-op play",
     "rack": "render, one rack (--limit)",
@@ -214,6 +217,9 @@ def measure_size(nodes, opts, series, workdir):
             raise Failed("rendered %d host directories into ./rendered, expected %d" % (count_dirs(out), want))
         return elapsed
 
+    def step_inventory():
+        return run(playbook_cmd("anycast.fabric.render", "inventory", "--list-hosts"), workdir, opts.timeout)
+
     def step_noop():
         return run(playbook_cmd(os.path.join(workdir, "noop.yml"), "inventory", forks=opts.forks), workdir, opts.timeout)
 
@@ -227,6 +233,8 @@ def measure_size(nodes, opts, series, workdir):
         record("model", opts.reps, step_model)
     if "renderer" in series:
         record("renderer", opts.reps, step_renderer)
+    if "inventory" in series:
+        record("inventory", opts.reps, step_inventory)
     if "render" in series:
         record("render", opts.reps, step_render)
     if "noop" in series and nodes <= opts.noop_max_nodes:
