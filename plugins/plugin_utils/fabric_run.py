@@ -136,7 +136,8 @@ def _dump(path, data):
     # O_EXCL: never follow or overwrite anything already there.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, sort_keys=True, separators=(",", ":"))
+        # One write: json.dump would issue one per token.
+        handle.write(json.dumps(data, sort_keys=True, separators=(",", ":")))
 
 
 def write_run(intents, base):
