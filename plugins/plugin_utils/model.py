@@ -426,7 +426,7 @@ def _check_addresses(hosts, fabric, problems):
     def _allowed(edge, address_owner):
         return edge[0] == address_owner[0] or (".local_address" in edge[1] and address_owner not in rack_addresses)
 
-    for (net, (name, path, shown)), (address, owner) in covered(edges, fabric_addresses, skip=_allowed):
+    for (_net, (name, path, shown)), (address, owner) in covered(edges, fabric_addresses, skip=_allowed):
         what = "aggregates" if "aggregates" in path else "upstream links"
         problems.add(name, path, shown, "covers %s, the address of %s (%s); %s must not cover the fabric's own addresses" % ((address,) + owner + (what,)))
     for (net, (name, path)), (other, (owner, _path)) in overlapping(pods):

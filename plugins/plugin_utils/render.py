@@ -14,10 +14,9 @@ import os
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ansible_collections.anycast.fabric.plugins.module_utils._contract import (  # noqa: F401 (DRAIN_STATES, GROUP_TAG: re-exported)
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import (
     DRAIN_STATES,
     FAMILY_TAG,
-    GROUP_TAG,
     GSHUT,
     GSHUT_LIST,
     IN_SERVICE,
