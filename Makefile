@@ -46,9 +46,10 @@ help:
 	@echo "  sanity          ansible-test sanity on a clean copy of the collection"
 	@echo "  unit            pytest over tests/unit (no containers)"
 	@echo "  integration     pytest over tests/integration: playbooks, modules on a real kernel, BIRD/FRR in containers"
-	@echo "  molecule        molecule test -s default, dualstack, failover, global: the lab fabric converged, idempotent, verified;"
+	@echo "  molecule        molecule test -s default, dualstack, failover, global, longlived: the lab fabric converged, idempotent, verified;"
 	@echo "                  failover also kills services and agents, freezes a node, drains and undrains a rack;"
-	@echo "                  global: two sites, nearest-site routing, site failure and drain, pod reachability"
+	@echo "                  global: two sites, nearest-site routing, site failure and drain, pod reachability;"
+	@echo "                  longlived: 200 long-lived connections through drain/undrain/failure, 0 collateral resets (resilient ECMP)"
 	@echo "  bench-vips      loopback_vip benchmark (writes benchmarks/results/loopback_vip.*)"
 	@echo "  molecule-ipvs   molecule test -s ipvs: the ipvs role and module in a QEMU VM with Debian's kernel"
 	@echo "  bench-ipvs      ipvs module benchmark, 1,000 services (writes benchmarks/results/ipvs.*)"
@@ -175,8 +176,9 @@ test: setup lint sanity unit integration molecule molecule-ipvs docs-lint change
 # (IPv4), molecule/dualstack and molecule/failover (health-checked VIPs,
 # failures and drains). They use the same container names, so only one of
 # them can be up at a time. molecule/global is the two-site lab, with its own
-# topology, containers and networks.
-MOLECULE_SCENARIOS := default dualstack failover global
+# topology, containers and networks. molecule/longlived is the shared topology
+# plus a fifth node (same container names) with resilient ECMP on the routers.
+MOLECULE_SCENARIOS := default dualstack failover global longlived
 LAB_SCENARIO       ?= $(if $(filter 1,$(DUAL_STACK)),dualstack,default)
 # How many instances of scenario $$s molecule's state records as created.
 MOLECULE_CREATED   := molecule list -s $$s -f plain 2>/dev/null | awk '$$5 == "true"' | wc -l
@@ -246,12 +248,16 @@ bench-scale: setup
 
 # The lab with health-checked VIPs (scenario failover), then every failure
 # and drain event, five times each, with a client probing every 10 ms; then
-# the two-site lab for the site failure and site drain rows.
+# the two-site lab for the site failure and site drain rows; then 200
+# long-lived connections through ECMP changes, plain and resilient (scenario
+# longlived, benchmarks/results/longlived.*).
 bench-failover: lab-image
 	$(call lab_up,failover)
 	python benchmarks/failover.py --reps 5
 	$(call lab_up,global)
 	python benchmarks/failover.py --reps 5 --lab global
+	$(call lab_up,longlived)
+	python benchmarks/failover.py --reps 5 --lab longlived
 
 # `molecule destroy` where molecule's state says created (it takes ~20 s even
 # when there is nothing to remove), then whatever else carries the lab label.
