@@ -261,3 +261,14 @@ def test_report_counts_a_stalled_then_reset_connection_once():
     data = {"ready": 0.0, "stopped": 10.0, "connections": [_conn(0, "n2", reset=4.0, stalls=[(3.0, None)])]}
     out = longlived.report(data, ["n1"])
     assert out["collateral"] == {"connections": 1, "reset": 1, "stalled": 0}
+
+
+def test_ipv6_link_local_and_device_only_next_hops_are_stable(agent, kernel):
+    kernel.main[6] = [multipath("2001:db8:ac::80", ("fe80::11", "eth1"), ("fe80::12", "eth1")),
+                      {"dst": "2001:db8:ac::81", "dev": "eth2"}]
+    first = sync(agent, kernel)
+    assert any(line.startswith("nexthop replace") and "via fe80::11 dev eth1" in line for line in first)
+    assert any(line.startswith("nexthop replace") and line.endswith("dev eth2 proto 250") and " via " not in line for line in first)
+    assert "-6 rule add pref 1000 to 2001:db8:ac::/48 lookup 200" in first
+    # read back, nothing changes: no nexthop object is created again and again
+    assert sync(agent, kernel) == []

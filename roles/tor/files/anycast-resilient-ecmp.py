@@ -174,8 +174,8 @@ class Agent(object):
                     "buckets": (nh.get("resilient_args") or {}).get("buckets"),
                 }
             else:
-                key = (6 if ":" in (nh.get("gateway") or "") else 4, nh.get("gateway"), nh.get("dev"))
-                singles[nh["id"]] = key
+                # (gateway, device): the gateway's address says the family; a device-only next hop is shared
+                singles[nh["id"]] = (nh.get("gateway"), nh.get("dev"))
         routes = {}
         for family in self.families():
             for route in ip_json("route", "show", "table", str(self.c["table"]), family=family):
@@ -200,8 +200,8 @@ class Agent(object):
         free = (i for i in range(self.lo, self.hi) if i not in used)
         cmds, late = [], []
 
-        def single(family, gateway, dev):
-            key = (family, gateway, dev)
+        def single(gateway, dev):
+            key = (gateway, dev)
             if key not in by_key:
                 nhid = next(free)
                 by_key[key] = nhid
@@ -213,7 +213,7 @@ class Agent(object):
             self.c["buckets"], self.c["idle_timer"], self.c["unbalanced_timer"])
         keep_groups, keep_singles = set(), set()
         for (family, prefix), hops in sorted(wanted.items()):
-            members = sorted((single(family, gw, dev), weight) for gw, dev, weight in hops)
+            members = sorted((single(gw, dev), weight) for gw, dev, weight in hops)
             keep_singles.update(m for m, _w in members)
             gid = routes.get((family, prefix))
             group = groups.get(gid) if gid is not None else None
@@ -269,10 +269,10 @@ class Agent(object):
             counts = {}
             for bucket in ip_json("nexthop", "bucket", "show", "id", str(gid)):
                 member = bucket.get("bucket", {}).get("nhid")
-                key = singles.get(member, (None, str(member), None))
-                name = key[1] or key[2]
+                key = singles.get(member, (str(member), None))
+                name = key[0] or key[1]
                 counts[name] = counts.get(name, 0) + 1
-            out["groups"][str(gid)] = {"buckets": group["buckets"], "members": [singles.get(m, m)[1] for m, _w in group["members"]],
+            out["groups"][str(gid)] = {"buckets": group["buckets"], "members": [singles.get(m, (m,))[0] for m, _w in group["members"]],
                                        "buckets_per_member": counts}
         return out
 
