@@ -168,7 +168,8 @@ def site_skeleton(path=None, seen=None):
 # One size ----------------------------------------------------------------------
 
 
-def measure_size(nodes, opts, series, workdir):
+def measure_size(nodes, opts, series, workdir, result=None):
+    """Measure SERIES at NODES nodes into RESULT (a size's entry; a new one when None); return it."""
     shape = shapes.scale_shape(nodes)
     fabric = shapes.generate(shape)
     inventory = os.path.join(workdir, "inventory")
@@ -177,7 +178,8 @@ def measure_size(nodes, opts, series, workdir):
     hostvars, groups = fabric.hostvars, fabric.groups
     hosts = len(hostvars)
     rack = next(iter(fabric.racks()))
-    result = {"nodes": nodes, "hosts": hosts, "shape": shape.describe(), "rack": rack, "rack_hosts": len(fabric.racks()[rack]), "series": {}, "failed": {}}
+    if result is None:
+        result = {"nodes": nodes, "hosts": hosts, "shape": shape.describe(), "rack": rack, "rack_hosts": len(fabric.racks()[rack]), "series": {}, "failed": {}}
     print("== %d nodes (%d hosts): %s" % (nodes, hosts, shape.describe()), flush=True)
 
     def record(name, reps, step):
@@ -401,24 +403,40 @@ def main():
         "targets": TARGETS,
         "sizes": {},
     }
-    for nodes in opts.sizes:
-        with tempfile.TemporaryDirectory(prefix="anycast-scale-") as workdir:
-            result["sizes"][str(nodes)] = measure_size(nodes, opts, series, workdir)
-    for size in result["sizes"].values():
-        size["measured"] = {name: result["measured"] for name in size["series"]}
-
     os.makedirs(opts.results, exist_ok=True)
     path = os.path.join(opts.results, "scale.json")
+    earlier = None
     if opts.merge and os.path.exists(path):
         with open(path) as handle:
-            result = merge(json.load(handle), result)
-    analyse(result)
-    with open(path, "w") as handle:
-        json.dump(result, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    text = markdown(result)
-    with open(os.path.join(opts.results, "scale.md"), "w") as handle:
-        handle.write(text)
+            earlier = json.load(handle)
+
+    def save():
+        current = copy.deepcopy(result)
+        for size in current["sizes"].values():
+            size["measured"] = {name: current["measured"] for name in size["series"]}
+        if earlier is not None:
+            current = merge(earlier, current)
+        analyse(current)
+        with open(path, "w") as handle:
+            json.dump(current, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        text = markdown(current)
+        with open(os.path.join(opts.results, "scale.md"), "w") as handle:
+            handle.write(text)
+        return text
+
+    # The quick series at every size first, then the slow ones (the no-op play, the site.yml
+    # skeleton): the results are saved after each step, so a run cut short still leaves them.
+    phases = [[s for s in series if s not in ("noop", "site")], [s for s in series if s == "noop"], [s for s in series if s == "site"]]
+    with tempfile.TemporaryDirectory(prefix="anycast-scale-") as workdir:
+        for index, phase in enumerate(phases):
+            for nodes in opts.sizes:
+                if not phase or (phase == ["noop"] and nodes > opts.noop_max_nodes) or (phase == ["site"] and nodes not in opts.site_sizes):
+                    continue
+                folder = os.path.join(workdir, "%d-%d" % (nodes, index))
+                os.makedirs(folder)
+                result["sizes"][str(nodes)] = measure_size(nodes, opts, phase, folder, result["sizes"].get(str(nodes)))
+                text = save()
     print(text)
 
 
