@@ -33,6 +33,17 @@ SECRET_RES = (
 MASK = "********"
 
 
+def find_secrets(text):
+    """The BGP passwords written in config TEXT (BIRD or FRR syntax)."""
+    found = set()
+    for regex in SECRET_RES:
+        for match in regex.finditer(text):
+            secret = text[match.end(1) : match.start(2)] if match.group(2) else text[match.end(1) : match.end()]
+            if secret:
+                found.add(secret)
+    return found
+
+
 def mask_secrets(text):
     """Hide BGP passwords in config text, diffs and command lists."""
     for regex in SECRET_RES:

@@ -41,7 +41,8 @@ options:
   content:
     description:
       - The complete configuration text, usually C(fabric_intent | anycast.fabric.render_config(...)).
-      - Not logged, since it may contain BGP passwords.
+      - The BGP passwords written in it (BIRD C(password "..."), FRR C(neighbor ... password ...)) are never shown:
+        they are masked in the diff, in RV(commands) and in the logged invocation; the rest of the text is shown.
     type: str
     required: true
   dest:
@@ -210,7 +211,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.anycast.fabric.plugins.module_utils.bgp_state import broken_sessions, describe, protocols_gone_down, reset_sessions
-from ansible_collections.anycast.fabric.plugins.module_utils.daemons import Bird, DaemonError, Frr, mask_secrets
+from ansible_collections.anycast.fabric.plugins.module_utils.daemons import Bird, DaemonError, Frr, find_secrets, mask_secrets
 
 POLL_INTERVAL = 0.5
 
@@ -439,6 +440,13 @@ def main():
         ),
         supports_check_mode=True,
     )
+    # Only the keys inside the content are secret. Left as a whole no_log
+    # value, the content would also hide every diff whose new side is the
+    # whole file (a new host, any host of a fabric without a key); instead
+    # the keys themselves are masked wherever they appear (diffs and
+    # commands are masked by syntax too, see mask_secrets).
+    module.no_log_values.discard(module.params["content"])
+    module.no_log_values.update(find_secrets(module.params["content"]))
     try:
         result = Apply(module).run()
     except DaemonError as exc:

@@ -29,3 +29,21 @@ def test_check_mode_shows_the_whole_file_masked(tmp_path, capsys):
 def test_a_real_run_still_refuses(tmp_path, capsys):
     result = run(capsys, False, tmp_path / "etc-bird" / "bird.conf")
     assert result["failed"] and "is bird installed?" in result["msg"]
+
+
+def test_without_a_key_the_diff_shows_the_file(tmp_path, capsys):
+    # The content used to be one no_log value: a diff whose new side is the
+    # whole file came back as VALUE_SPECIFIED_IN_NO_LOG_PARAMETER.
+    plain = "router id 10.0.0.1;\nprotocol device {\n}\n"
+    dest = tmp_path / "etc-bird" / "bird.conf"
+    args = {"daemon": "bird", "content": plain, "dest": str(dest), "bird_socket": str(dest) + ".ctl"}
+    result = call_module(module.main, args, capsys, check=True)
+    assert result["diff"]["after"] == plain
+    assert "NO_LOG" not in json.dumps(result)
+
+
+def test_the_key_is_masked_everywhere_in_the_result(tmp_path, capsys):
+    result = run(capsys, True, tmp_path / "etc-bird" / "bird.conf")
+    text = json.dumps(result)
+    assert "s3cret" not in text
+    assert 'password \\"********\\"' in text and "router id 10.0.0.1;" in text
