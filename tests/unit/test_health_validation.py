@@ -55,7 +55,7 @@ def case(case_id, value, *expected):
 
 CASES = [
     # The section itself.
-    case("not-a-mapping", "tcp:53", problem("", "'tcp:53'", "must be a mapping")),
+    case("not-a-mapping", "tcp:53", problem("", "'tcp:53'", "must be a mapping (got a string)")),
     case("unknown-key", {"checks": [TCP], "dampening": {}}, problem(".dampening", "{}", "is not a known option (known: checks, damping)")),
     case("no-checks", {}, problem(".checks", "null", CHECKS_REQUIRED)),
     case("empty-checks", {"checks": []}, problem(".checks", "[]", CHECKS_REQUIRED)),
