@@ -113,7 +113,7 @@ def _read_check(reader, path, raw):
     kind = reader.choice(path + ".type", raw["type"], CHECK_TYPES)
     if kind is None:
         return None
-    for key in sorted(raw):
+    for key in sorted(k for k in raw if isinstance(k, str)):  # other keys: reported by dict_of
         if key in CHECK_KEYS and key != "type" and key not in TYPE_KEYS[kind] + TIMER_KEYS:
             options = ", ".join(TYPE_KEYS[kind] + TIMER_KEYS)
             reader.fail("%s.%s" % (path, key), raw[key], "does not apply to %s check (its options: %s)" % (_a(kind), options))
