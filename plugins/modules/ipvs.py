@@ -20,7 +20,7 @@ description:
     C(ipvsadm -R) process (one netlink session), so a thousand services take a second or two. It does not use
     pyroute2's IPVS API because stock Debian 12 hosts have C(python3-pyroute2) 0.7.2, which has none (it appeared
     in 0.8.1), while C(ipvsadm) is a Debian package that IPVS nodes have anyway (kube-proxy's IPVS mode expects
-    it, and the C(anycast.fabric.ipvs) role installs it).
+    it, and the C(anycast.fabric.kube_proxy) role installs it in C(ipvs) mode).
   - B(Verification.) C(ipvsadm -R) is not transactional; it carries on after a failing line and its exit status
     reflects only the last one. The module therefore reads the table again after applying and fails, naming each
     service that is not as planned together with ipvsadm's messages, when anything differs.
@@ -33,14 +33,14 @@ description:
   - The real servers of an owned service are exactly the listed ones; others are removed from it.
   - B(Draining.) A real server with O(services[].real_servers[].weight=0) is quiesced; the scheduler sends it no
     new connections while established ones continue until they end (persistence templates pointing at it expire
-    when C(net.ipv4.vs.expire_quiescent_template=1), which the C(anycast.fabric.ipvs) role sets). To retire a backend
+    when C(net.ipv4.vs.expire_quiescent_template=1), which the C(anycast.fabric.kube_proxy) role sets in C(ipvs) mode). To retire a backend
     gracefully, set its weight to 0, wait until C(ipvsadm -L -n) shows no active connections for it, then remove it
     from the list. Removing it at once breaks its established connections instead (with
     C(net.ipv4.vs.expire_nodest_conn=1) the next packet of each expires the connection at once, so clients notice
     quickly).
   - B(kube-proxy.) kube-proxy in IPVS mode deletes every virtual service of its IP family that it did not create,
     unless the service address lies in its C(ipvs.excludeCIDRs). List the addresses of the services managed here
-    in that setting (the C(anycast.fabric.ipvs) role writes it from C(ipvs_exclude_cidrs)). Firewall-mark services
+    in that setting (the C(anycast.fabric.kube_proxy) role writes it from C(kube_proxy_ipvs_exclude_cidrs)). Firewall-mark services
     have no address, so C(excludeCIDRs) cannot protect them.
 author:
   - anycast.fabric contributors (@anycast-fabric)
@@ -422,7 +422,7 @@ def main():
     else:
         ipvsadm = module.get_bin_path("ipvsadm", required=False, opt_dirs=["/usr/sbin", "/sbin"])
         if ipvsadm is None:
-            module.fail_json(msg="ipvsadm is not installed (Debian: apt install ipvsadm; the anycast.fabric.ipvs role installs it)", **result)
+            module.fail_json(msg="ipvsadm is not installed (Debian: apt install ipvsadm; the anycast.fabric.kube_proxy role installs it in ipvs mode)", **result)
         current = read_table(module, ipvsadm, result)
 
     the_plan = plan(desired, current, owned, params["state"], params["purge"], params["adopt"])

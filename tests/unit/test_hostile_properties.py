@@ -207,7 +207,7 @@ BGP_KEYS = (
 def junk_fabrics(draw):
     hosts, groups = plain_fabric()
     edits = []
-    for _ in range(draw(st.integers(1, 3))):
+    for _attempt in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["host", "fabric", "bgp"]))
         value = draw(JUNK)
         if kind == "host":
@@ -280,8 +280,8 @@ def number_fabrics(draw):
         up[key] = draw(NUMBERS)
         edits.append("fabric_upstreams[0].%s = %r" % (key, up[key]))
     if draw(st.booleans()):
-        parts = [draw(NUMBERS) for _ in range(2)]
-        large = [draw(NUMBERS) for _ in range(3)]
+        parts = [draw(NUMBERS) for _part in range(2)]
+        large = [draw(NUMBERS) for _part in range(3)]
         hosts["n2"]["fabric_vips"][1]["communities"] = ["%s:%s" % tuple(parts)]
         hosts["n2"]["fabric_vips"][1]["large_communities"] = ["%s:%s:%s" % tuple(large)]
         edits.append("n2 VIP communities %s:%s, large %s:%s:%s" % tuple(parts + large))
