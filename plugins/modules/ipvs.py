@@ -422,7 +422,8 @@ def main():
     else:
         ipvsadm = module.get_bin_path("ipvsadm", required=False, opt_dirs=["/usr/sbin", "/sbin"])
         if ipvsadm is None:
-            module.fail_json(msg="ipvsadm is not installed (Debian: apt install ipvsadm; the anycast.fabric.kube_proxy role installs it in ipvs mode)", **result)
+            msg = "ipvsadm is not installed (Debian: apt install ipvsadm; the anycast.fabric.kube_proxy role installs it in ipvs mode)"
+            module.fail_json(msg=msg, **result)
         current = read_table(module, ipvsadm, result)
 
     the_plan = plan(desired, current, owned, params["state"], params["purge"], params["adopt"])
