@@ -41,8 +41,8 @@ options:
   content:
     description:
       - The complete configuration text, usually C(fabric_intent | anycast.fabric.render_config(...)).
-      - The BGP passwords written in it (BIRD C(password "..."), FRR C(neighbor ... password ...)) are never shown:
-        they are masked in the diff, in RV(commands) and in the logged invocation; the rest of the text is shown.
+      - The BGP passwords written in it (BIRD C(password "..."), FRR C(neighbor ... password ...)) are never shown.
+        They are masked in the diff, in RV(commands) and in the logged invocation; the rest of the text is shown.
     type: str
     required: true
   dest:
