@@ -183,6 +183,17 @@ def test_every_playbook_fails_clearly_on_a_wrong_inventory_path(tmp_path, playbo
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("playbook", ["drain", "undrain"])
+@pytest.mark.parametrize("pattern", ["nX", None])
+def test_drain_and_undrain_refuse_a_pattern_that_matches_no_node(tmp_path, playbook, pattern):
+    # A play whose hosts match nothing is skipped with exit 0: a typo must not "succeed".
+    inventory = write_inventory(tmp_path, NO_SPINES)
+    extra = ["-e", "fabric_drain=%s" % pattern] if pattern else []
+    proc = run_playbook("anycast.fabric." + playbook, inventory, "-e", "ansible_connection=local", *extra, cwd=tmp_path)
+    assert proc.returncode != 0, proc.stdout
+    assert "matches no node of fabric_nodes" in proc.stdout
+
+
 def test_the_plan_of_a_fabric_without_spines_in_check_mode_with_absent_daemons(tmp_path):
     inventory = write_inventory(tmp_path, NO_SPINES)
     # The modules run with this interpreter (it has the collection's module dependencies).
