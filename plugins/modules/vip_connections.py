@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: vip_connections
 short_description: Count a node's established TCP connections to its anycast VIPs, optionally waiting for them to end
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Counts the TCP connections in state ESTABLISHED whose local address is one of O(vips) (and, with O(ports), whose
     local port is one of them), read from C(/proc/net/tcp) and C(/proc/net/tcp6) of the node's network namespace.
