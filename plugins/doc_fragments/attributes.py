@@ -39,3 +39,22 @@ attributes:
     description: Target OS/families that can be operated against.
     support: N/A
 """
+
+    # Actions that run once on the controller for the whole fabric (fabric_facts, fabric_render).
+    CONTROLLER = r"""
+options: {}
+attributes:
+  action:
+    support: full
+    description: Implemented as an action plugin that runs on the controller.
+  async:
+    support: none
+    description: Runs on the controller.
+  bypass_host_loop:
+    support: none
+    description: Must be used with C(run_once=true) instead.
+  platform:
+    support: full
+    platforms: all
+    description: Runs on the controller.
+"""

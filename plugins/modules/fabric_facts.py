@@ -32,26 +32,15 @@ seealso:
   - module: anycast.fabric.fabric_render
 author:
   - anycast.fabric contributors (@anycast-fabric)
+extends_documentation_fragment:
+  - anycast.fabric.attributes.CONTROLLER
 attributes:
-  action:
-    support: full
-    description: Implemented as an action plugin that runs on the controller.
-  async:
-    support: none
-    description: Runs on the controller.
-  bypass_host_loop:
-    support: none
-    description: Must be used with C(run_once=true) instead.
   check_mode:
     support: full
     description: Changes nothing anywhere; runs the same in check mode.
   diff_mode:
     support: none
     description: Produces no diff.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller.
 """
 
 EXAMPLES = r"""

@@ -42,26 +42,15 @@ options:
     elements: str
 author:
   - anycast.fabric contributors (@anycast-fabric)
+extends_documentation_fragment:
+  - anycast.fabric.attributes.CONTROLLER
 attributes:
-  action:
-    support: full
-    description: Implemented as an action plugin that runs on the controller.
-  async:
-    support: none
-    description: Runs on the controller.
-  bypass_host_loop:
-    support: none
-    description: Must be used with C(run_once=true) instead.
   check_mode:
     support: full
     description: Reports which hosts' files would change, writes nothing.
   diff_mode:
     support: none
     description: Never shows a diff (the files hold the BGP key).
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller.
 seealso:
   - module: anycast.fabric.fabric_facts
 """

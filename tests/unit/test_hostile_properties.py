@@ -20,6 +20,7 @@ import os
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils import hosts, model
 from fabric_factory import small_fabric
 from hostile_harness import PASSWORD, Scenario, judge
 from config_statements import show
@@ -124,24 +125,9 @@ def test_names_from_all_of_unicode_are_refused_cleanly_or_change_no_statement(tm
 
 # Junk values in any variable ------------------------------------------------------
 
-HOST_VARIABLES = (
-    "fabric_rack",
-    "fabric_site",
-    "fabric_ipv4",
-    "fabric_ipv6",
-    "fabric_uplink_ipv4",
-    "fabric_uplink_ipv6",
-    "fabric_asn",
-    "fabric_router_id",
-    "fabric_daemon",
-    "fabric_vips",
-    "fabric_vip_interface",
-    "fabric_pod_cidrs",
-    "fabric_upstreams",
-    "fabric_site_community",
-    "fabric_pod_aggregates",
-)
-FABRIC_VARIABLES = ("fabric_anycast_pools", "fabric_bgp", "fabric_node_asn_scheme", "fabric_node_asn_base")
+# Every variable the model reads (one definition: the model's own lists).
+HOST_VARIABLES = hosts.HOST_VARIABLES
+FABRIC_VARIABLES = model.FABRIC_VARIABLES
 
 
 def _maybe_huge(value):
