@@ -27,9 +27,12 @@ NAME_RULE = "1-63 letters, digits, '.', '_' or '-', starting with a letter or di
 HOSTNAME_MAX = 253
 HOSTNAME_LABEL_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,62}")
 HOSTNAME_RULE = (
-    "a fabric host name is 1-%d characters: dot-separated labels of 1-63 letters, digits, '-' or '_' "
-    "(no spaces, quotes, slashes or other punctuation)" % HOSTNAME_MAX
+    "a fabric host name is 1-%d characters: dot-separated labels of 1-63 letters, digits, '-' or '_', "
+    "starting with a letter or digit (no spaces, quotes, slashes or other punctuation)" % HOSTNAME_MAX
 )
+# FRR's `hostname` command refuses a name whose first character is not a
+# letter or digit (lib/command.c, config_hostname); `vtysh -C` does not check it.
+HOSTNAME_FIRST_RE = re.compile(r"[A-Za-z0-9]")
 DIGITS_RE = re.compile(r"[0-9]+")  # str.isdigit() also accepts '²' and other non-ASCII digits
 # More digits than any range the model checks: refused before int() runs
 # (Python refuses to convert strings of more than 4,300 digits).
@@ -50,7 +53,7 @@ def hostname_problem(name):
     """Why NAME cannot be a fabric host name, or None. Linear in its length."""
     if not isinstance(name, str) or not 1 <= len(name) <= HOSTNAME_MAX:
         return HOSTNAME_RULE
-    if not all(HOSTNAME_LABEL_RE.fullmatch(label) for label in name.split(".")):
+    if not HOSTNAME_FIRST_RE.match(name) or not all(HOSTNAME_LABEL_RE.fullmatch(label) for label in name.split(".")):
         return HOSTNAME_RULE
     return None
 

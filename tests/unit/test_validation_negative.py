@@ -39,7 +39,10 @@ PEER_LINK_LOCAL = "cannot be used to peer: it is an IPv6 link-local address"
 INT_ASN = "must be an integer from 1 to 4294967294"
 STD_COMMUNITY = "must be a community written as ASN:VALUE with each part 0-65535"
 LARGE_COMMUNITY = "must be a community written as GLOBAL:LOCAL1:LOCAL2 with each part 0-4294967295"
-HOST_NAME = "a fabric host name is 1-253 characters: dot-separated labels of 1-63 letters, digits, '-' or '_' (no spaces, quotes, slashes or other punctuation)"
+HOST_NAME = (
+    "a fabric host name is 1-253 characters: dot-separated labels of 1-63 letters, digits, '-' or '_', "
+    "starting with a letter or digit (no spaces, quotes, slashes or other punctuation)"
+)
 IFACE_NAME = "must be an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)"
 BAD_PASSWORD = "must be 1-80 bytes (UTF-8) of printable characters without spaces, quotes or backslashes"
 
@@ -589,6 +592,8 @@ CASES = [
         ["r1-n1: fabric_node_asn_scheme = 'per_node': differs from its value on r1-n2; " + SAME_EVERYWHERE],
     ),
     # The input boundary (issue 12): hostile names, addresses and numbers.
+    # FRR's `hostname` refuses a first character that is not a letter or digit (vtysh -C does not).
+    case("host-leading-underscore", [rename("r2-n2", "_r2-n2")], ["_r2-n2: inventory_hostname = '_r2-n2': " + HOST_NAME]),
     case(
         "health-check-non-string-key",
         [set_vip("r2-n1", 0, "health", {"checks": [{"type": "tcp", "port": 80, 10**30: 1}]})],
