@@ -193,11 +193,11 @@ molecule: setup lab-image
 	trap 'rm -rf "$$installed"' EXIT; \
 	scripts/install-built.sh "$$installed"; \
 	for s in $(MOLECULE_SCENARIOS); do \
-	    start=$$SECONDS; \
-	    if [[ $$s == default ]]; then \
-	        FABRIC_COLLECTIONS_PATH=$$installed molecule test -s $$s; \
-	    else \
-	        molecule test -s $$s; \
+	    start=$$SECONDS; log="$$installed/molecule-$$s.log"; \
+	    collections=$$( [[ $$s == default ]] && echo "$$installed" || true ); \
+	    if ! FABRIC_COLLECTIONS_PATH=$$collections molecule test -s $$s 2>&1 | tee "$$log"; then \
+	        scripts/failed-tasks.sh "$$log" "molecule scenario $$s"; \
+	        exit 2; \
 	    fi; \
 	    echo "molecule: scenario $$s passed in $$((SECONDS - start)) s"; \
 	done

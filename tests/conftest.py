@@ -18,6 +18,11 @@ COLLECTIONS = REPO / ".build" / "collections"
 if str(COLLECTIONS) not in sys.path:
     # `make unit` sets PYTHONPATH; this keeps a bare `pytest` working too.
     sys.path.insert(0, str(COLLECTIONS))
+# Shared test helpers (fabric_factory, config_statements, hostile_harness) sit
+# in tests/unit; tests in folders that mirror plugins/ import them by name.
+UNIT_HELPERS = REPO / "tests" / "unit"
+if str(UNIT_HELPERS) not in sys.path:
+    sys.path.insert(0, str(UNIT_HELPERS))
 
 BIN = Path(sys.executable).parent
 
