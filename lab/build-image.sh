@@ -6,8 +6,9 @@
 # pulled; the image is made from Debian's archive with debootstrap and turned
 # into an image with `docker import` (shared/ENVIRONMENT.md). That takes about
 # a minute, so the image is cached under a tag that is a hash of the recipe
-# (this script plus every file listed in recipe_files): an unchanged recipe
-# reuses the image in well under a second, a changed one builds a new tag.
+# (this script, every file listed in recipe_files, and the recipe parts of
+# lab/lib.sh): an unchanged recipe reuses the image in well under a second, a
+# changed one builds a new tag.
 #
 # Usage: lab/build-image.sh        prints the image name (stdout, last line);
 #                                  progress and timings go to stderr.
@@ -15,9 +16,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo_name=anycast-fabric/debian12
-suite=bookworm
-mirror=http://deb.debian.org/debian
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
+lab_name="build-image"
+repo_name=$lab_image_repo
 
 # Files whose content defines the image. Add any file the build starts to use
 # (config snippets, unit files...), so that changing it changes the tag.
@@ -56,63 +58,36 @@ mask_units=(
 # role starts exactly what it needs (bird OR frr on a node, frr on ToRs).
 disable_units=(bird.service frr.service)
 
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-log() { echo "build-image: $*" >&2; }
-
 "$here/docker-up.sh" >&2
 
-# The hash covers the recipe files' content (not their paths or mtimes, which
-# differ between checkouts). The package list lives in this file, so it counts.
-hash=$(cat "${recipe_files[@]}" | sha256sum | cut -c1-12)
+# The package list lives in this file, so it counts.
+hash=$(lab_recipe_hash "${recipe_files[@]}")
 image=$repo_name:$hash
 
 # Two builds at once (parallel test runs, molecule) would both debootstrap;
 # serialise them, and let the second find the first one's image.
-exec 9>/var/lock/anycast-fabric-build-image.lock
-flock 9
+lab_lock /var/lock/anycast-fabric-build-image.lock
 
 if [[ -z ${FORCE:-} ]] && docker image inspect "$image" >/dev/null 2>&1; then
     docker tag "$image" "$repo_name:latest"
-    log "image $image exists (recipe unchanged), nothing to build"
+    lab_log "image $image exists (recipe unchanged), nothing to build"
     echo "$image"
     exit 0
 fi
 
-t0=$(now)
+t0=$(lab_now)
 root=$(mktemp -d /var/tmp/anycast-fabric-image.XXXXXX)
-cleanup() {
-    # debootstrap mounts proc/sys (and may bind /dev nodes) inside the target;
-    # if it was interrupted they can still be mounted: unmount before rm, and
-    # never let rm cross into another filesystem.
-    local m
-    awk -v r="$root" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r |
-        while read -r m; do umount -l "$m" 2>/dev/null || true; done
-    rm -rf --one-file-system "$root"
-}
-trap cleanup EXIT
+trap 'lab_remove_root "$root"' EXIT
 
-log "debootstrap $suite into $root"
-log "packages: ${packages[*]}"
-t=$(now)
-# Comma-joined for --include. Output goes to a log that is shown on failure.
-if ! debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
-        "$suite" "$root" "$mirror" >"$root.debootstrap.log" 2>&1; then
-    tail -n 30 "$root.debootstrap.log" >&2
-    rm -f "$root.debootstrap.log"
-    exit 1
-fi
-rm -f "$root.debootstrap.log"
-log "debootstrap: $(since "$t") s"
+lab_log "debootstrap $lab_suite into $root"
+lab_log "packages: ${packages[*]}"
+t=$(lab_now)
+lab_debootstrap "$root" "${packages[@]}" || exit 1
+lab_log "debootstrap: $(lab_since "$t") s"
 
-t=$(now)
-# Updates and security suites too, so `apt-get update && apt-get install`
-# inside a container (roles do that) gets current packages.
-cat >"$root/etc/apt/sources.list" <<SOURCES
-deb $mirror $suite main
-deb $mirror $suite-updates main
-deb http://deb.debian.org/debian-security $suite-security main
-SOURCES
+t=$(lab_now)
+# Updates and security suites too: roles run apt-get install in containers.
+lab_apt_sources "$root"
 
 chroot "$root" systemctl disable "${disable_units[@]}" 2>/dev/null
 chroot "$root" systemctl mask "${mask_units[@]}" 2>/dev/null
@@ -143,12 +118,11 @@ echo localhost >"$root/etc/hostname"
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
     "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/tmp/* "$root"/var/tmp/*
 # Sanity: the things tests rely on are there.
-for f in usr/bin/python3 sbin/init usr/sbin/bird usr/lib/frr/frrinit.sh usr/lib/frr/frr-reload.py usr/bin/vtysh; do
-    [[ -e $root/$f ]] || { log "missing /$f in the image root"; exit 1; }
-done
-log "configure: $(since "$t") s"
+lab_require_files "$root" usr/bin/python3 sbin/init usr/sbin/bird usr/lib/frr/frrinit.sh \
+    usr/lib/frr/frr-reload.py usr/bin/vtysh
+lab_log "configure: $(lab_since "$t") s"
 
-t=$(now)
+t=$(lab_now)
 # container=docker tells systemd it runs in a container; SIGRTMIN+3 is what
 # makes systemd (PID 1) shut down cleanly on `docker stop`.
 # Docker 20.10's `import --change` refuses STOPSIGNAL ("stopsignal is not a
@@ -159,19 +133,18 @@ t=$(now)
 # adds no layer for these config-only instructions.
 rootfs=$repo_name:$hash-rootfs
 tar --numeric-owner -C "$root" -c . | docker import - "$rootfs" >/dev/null
-log "import: $(since "$t") s"
-t=$(now)
-DOCKER_BUILDKIT=0 docker build -q -t "$image" - >/dev/null 2>"$root.build.log" <<DOCKERFILE || { cat "$root.build.log" >&2; rm -f "$root.build.log"; exit 1; }
+lab_log "import: $(lab_since "$t") s"
+t=$(lab_now)
+lab_run_logged "$root.build.log" env DOCKER_BUILDKIT=0 docker build -q -t "$image" - <<DOCKERFILE || exit 1
 FROM $rootfs
 ENV container=docker
 STOPSIGNAL SIGRTMIN+3
 LABEL anycast-fabric.image-recipe=$hash
 CMD ["/sbin/init"]
 DOCKERFILE
-rm -f "$root.build.log"
 # Drop the intermediate tag (the layer stays: the final image uses it).
 docker rmi "$rootfs" >/dev/null
 docker tag "$image" "$repo_name:latest"
-log "image config: $(since "$t") s"
-log "built $image in $(since "$t0") s ($(docker image inspect -f '{{.Size}}' "$image" | awk '{ printf "%d MB", $1 / 1e6 }'))"
+lab_log "image config: $(lab_since "$t") s"
+lab_log "built $image in $(lab_since "$t0") s ($(docker image inspect -f '{{.Size}}' "$image" | awk '{ printf "%d MB", $1 / 1e6 }'))"
 echo "$image"

@@ -6,23 +6,24 @@
 # engine; the label is what tells the lab's objects from theirs.
 set -euo pipefail
 
-label=anycast-fabric.lab=1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
+lab_name="destroy"
 
 # No engine, nothing to remove (and nothing to start just for that).
-if ! docker info >/dev/null 2>&1; then
-    exit 0
-fi
+lab_docker_ready || exit 0
 
-mapfile -t containers < <(docker ps -aq --filter "label=$label")
+mapfile -t containers < <(docker ps -aq --filter "label=$lab_label")
 if ((${#containers[@]})); then
     # -f: kill running ones; -v: their anonymous volumes (none today) too.
     docker rm -f -v "${containers[@]}" >/dev/null
-    echo "destroy: removed ${#containers[@]} container(s)"
+    lab_say "removed ${#containers[@]} container(s)"
 fi
 
 # After the containers, or the networks would still have endpoints.
-mapfile -t networks < <(docker network ls -q --filter "label=$label")
+mapfile -t networks < <(docker network ls -q --filter "label=$lab_label")
 if ((${#networks[@]})); then
     docker network rm "${networks[@]}" >/dev/null
-    echo "destroy: removed ${#networks[@]} network(s)"
+    lab_say "removed ${#networks[@]} network(s)"
 fi

@@ -6,39 +6,22 @@
 # is idempotent and returns in well under a second when all is already there.
 set -euo pipefail
 
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
+lab_name="docker-up"
+
 log=/var/log/dockerd.log
 wait_s=60
 
-installed() {
-    # `dpkg -s` also succeeds for removed-but-not-purged packages, so check
-    # the real status (same rule as scripts/ensure-apt-packages.sh).
-    [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true) == "install ok installed" ]]
-}
-
 # Fast path: engine answers and the image builder is there.
-if docker info >/dev/null 2>&1 && installed debootstrap; then
+if lab_docker_ready && lab_installed debootstrap; then
     exit 0
 fi
 
-missing=()
-for pkg in docker.io debootstrap; do
-    installed "$pkg" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-    echo "docker-up: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # apt-get update is slow; only pay for it when the package lists do not
-    # know the package yet (fresh machine) or the install fails on stale lists.
-    if ! apt-cache show "${missing[@]}" >/dev/null 2>&1; then
-        apt-get update -qq
-    fi
-    if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    fi
-fi
+lab_ensure_packages docker.io debootstrap
 
-if docker info >/dev/null 2>&1; then
+if lab_docker_ready; then
     exit 0
 fi
 
@@ -47,16 +30,14 @@ fi
 # (pytest's subprocess.run would otherwise wait for dockerd to exit). dockerd
 # starts its own containerd when none is running.
 if ! pgrep -x dockerd >/dev/null; then
-    echo "docker-up: starting dockerd (log: $log)"
+    lab_say "starting dockerd (log: $log)"
     setsid dockerd </dev/null >"$log" 2>&1 &
 fi
-for ((i = 0; i < wait_s * 4; i++)); do
-    if docker info >/dev/null 2>&1; then
-        echo "docker-up: engine ready after $((i / 4)) s"
-        exit 0
-    fi
-    sleep 0.25
-done
-echo "docker-up: engine not ready after ${wait_s} s; last lines of $log:" >&2
+t0=$(lab_now)
+if lab_wait_until "$wait_s" 0.25 lab_docker_ready; then
+    lab_say "engine ready after $(lab_since "$t0") s"
+    exit 0
+fi
+lab_log "engine not ready after ${wait_s} s; last lines of $log:"
 tail -n 20 "$log" >&2 || true
 exit 1

@@ -21,12 +21,12 @@
 # Test traffic itself only goes between the lab's containers.
 set -euo pipefail
 
-label=anycast-fabric.lab=1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
+lab_name="net"
 
-usage() {
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
+usage() { lab_usage 2 7; }
 
 # Subnets of an existing network, space separated, in the order Docker keeps.
 subnets_of() {
@@ -45,27 +45,24 @@ create)
         have=${have% }
         # An existing network with other subnets would silently give wrong
         # addresses; refuse instead of guessing.
-        if [[ $have != "$want" ]]; then
-            echo "net: network $name exists with subnets '$have', wanted '$want'" >&2
-            exit 1
-        fi
-        echo "net: $name exists ($have)"
+        [[ $have == "$want" ]] || lab_die "network $name exists with subnets '$have', wanted '$want'"
+        lab_say "$name exists ($have)"
         exit 0
     fi
-    args=(--driver bridge --label "$label" --subnet "$v4")
+    args=(--driver bridge --label "$lab_label" --subnet "$v4")
     if [[ -n $v6 ]]; then
         args+=(--ipv6 --subnet "$v6")
     fi
     docker network create "${args[@]}" "$name" >/dev/null
-    echo "net: created $name ($want)"
+    lab_say "created $name ($want)"
     ;;
 rm)
     (($# == 1)) || usage
     docker network rm "$1" >/dev/null
-    echo "net: removed $1"
+    lab_say "removed $1"
     ;;
 ls)
-    docker network ls --filter "label=$label"
+    docker network ls --filter "label=$lab_label"
     ;;
 *)
     usage

@@ -18,19 +18,19 @@
 # running, or degraded (then it lists the failed units), non-zero otherwise.
 set -euo pipefail
 
-label=anycast-fabric.lab=1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
+lab_name="run-container"
 
-usage() {
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
+usage() { lab_usage 2 18; }
 
 (($# >= 1)) || usage
 name=$1
 shift
 [[ $name != -* ]] || usage
 
-image=anycast-fabric/debian12:latest
+image=$lab_image_repo:latest
 timeout=90
 replace=
 rw_sysctl=
@@ -38,19 +38,20 @@ nets=() ips=() ip6s=() sysctls=() extra=()
 while (($#)); do
     case $1 in
     --network)
-        nets+=("${2:?--network needs a name}") ips+=("") ip6s+=("")
+        nets+=("$(lab_optarg "$@")") ips+=("") ip6s+=("")
         shift 2
         ;;
     --ip | --ip6)
-        ((${#nets[@]})) || { echo "run-container: $1 must follow --network" >&2; exit 2; }
-        if [[ $1 == --ip ]]; then ips[-1]=${2:?}; else ip6s[-1]=${2:?}; fi
+        ((${#nets[@]})) || { lab_log "$1 must follow --network"; exit 2; }
+        value=$(lab_optarg "$@")
+        if [[ $1 == --ip ]]; then ips[-1]=$value; else ip6s[-1]=$value; fi
         shift 2
         ;;
-    --image) image=${2:?}; shift 2 ;;
-    --sysctl) sysctls+=(--sysctl "${2:?}"); shift 2 ;;
+    --image) image=$(lab_optarg "$@"); shift 2 ;;
+    --sysctl) sysctls+=(--sysctl "$(lab_optarg "$@")"); shift 2 ;;
     --rw-sysctl) rw_sysctl=1; shift ;;
     --replace) replace=1; shift ;;
-    --timeout) timeout=${2:?}; shift 2 ;;
+    --timeout) timeout=$(lab_optarg "$@"); shift 2 ;;
     --) shift; extra=("$@"); break ;;
     *) usage ;;
     esac
@@ -58,8 +59,7 @@ done
 
 if docker container inspect "$name" >/dev/null 2>&1; then
     if [[ -z $replace ]]; then
-        echo "run-container: container $name exists (use --replace, or lab/destroy.sh)" >&2
-        exit 1
+        lab_die "container $name exists (use --replace, or lab/destroy.sh)"
     fi
     docker rm -f "$name" >/dev/null
 fi
@@ -77,7 +77,7 @@ fi
 #  - cgroupns host + /sys/fs/cgroup rw: systemd manages its cgroup tree.
 #  - tmpfs /run, /run/lock: systemd expects them to be fresh tmpfs.
 run=(
-    --name "$name" --hostname "$name" --label "$label"
+    --name "$name" --hostname "$name" --label "$lab_label"
     --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add NET_RAW --cap-add NET_BROADCAST
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined
     --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw
@@ -95,7 +95,7 @@ if ((${#nets[@]})); then
     [[ -z ${ip6s[0]} ]] || run+=(--ip6 "${ip6s[0]}")
 fi
 
-t0=$(date +%s.%N)
+t0=$(lab_now)
 # The 20.10 engine (API 1.41) takes one network at create time; the others
 # are connected before start so every interface exists when systemd boots.
 docker create "${run[@]}" "${extra[@]}" "$image" >/dev/null
@@ -108,33 +108,34 @@ done
 docker start "$name" >/dev/null
 
 # is-system-running says initializing/starting while booting, and the exec
-# itself fails until systemd's bus is up: poll both.
-state=
-deadline=$(($(date +%s) + timeout))
-while (($(date +%s) < deadline)); do
+# itself fails until systemd's bus is up: poll both. Sets state; exits 0 when
+# booted, 1 while booting, 2 when it never will (see lab_wait_until).
+booted() {
     state=$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)
     case $state in
-    running | degraded) break ;;
-    maintenance | stopping | offline) break ;;
+    running | degraded) return 0 ;;
+    maintenance | stopping | offline) return 2 ;;
     esac
     if [[ $(docker container inspect -f '{{.State.Running}}' "$name") != true ]]; then
         state=exited
-        break
+        return 2
     fi
-    sleep 0.2
-done
-took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    return 1
+}
+state=
+lab_wait_until "$timeout" 0.2 booted || true
+took=$(lab_since "$t0")
 
 case $state in
 running)
-    echo "run-container: $name running after $took s"
+    lab_say "$name running after $took s"
     ;;
 degraded)
-    echo "run-container: $name degraded after $took s; failed units:"
+    lab_say "$name degraded after $took s; failed units:"
     docker exec "$name" systemctl --failed --no-legend --plain | sed 's/^/  /'
     ;;
 *)
-    echo "run-container: $name not booted after $took s (state: ${state:-no answer})" >&2
+    lab_log "$name not booted after $took s (state: ${state:-no answer})"
     docker logs --tail 30 "$name" >&2 2>&1 || true
     exit 1
     ;;

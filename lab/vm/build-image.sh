@@ -10,22 +10,21 @@
 # (nested KVM fails here) in about 15 s.
 #
 # The image is cached in a directory named after a hash of the recipe (this
-# script and the guest's /init): an unchanged recipe reuses it at once, a
-# changed one builds a new directory. Cache root: $AFAB_VM_CACHE, default
-# /var/cache/anycast-fabric/vm (outside the checkout, so fresh clones and
-# `make clean` keep it).
+# script, the guest's /init and the recipe parts of lab/lib.sh): an unchanged
+# recipe reuses it at once, a changed one builds a new directory. Cache root:
+# $AFAB_VM_CACHE, default /var/cache/anycast-fabric/vm (outside the checkout,
+# so fresh clones and `make clean` keep it).
 #
 # Usage: lab/vm/build-image.sh        prints the image directory (stdout, last
 #                                     line) holding vmlinuz, initrd.img and
 #                                     kernel-release; progress goes to stderr.
 #        FORCE=1 lab/vm/build-image.sh   rebuild even when it exists.
 set -euo pipefail
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-suite=bookworm
-mirror=http://deb.debian.org/debian
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$here/../lib.sh"
+lab_name="vm-image"
 cache=${AFAB_VM_CACHE:-/var/cache/anycast-fabric/vm}
 
 # Files whose content defines the image.
@@ -52,53 +51,37 @@ role_packages=(ipvsadm ipset)
 # The kernel: whatever bookworm's cloud-kernel meta package points at.
 kernel_meta=linux-image-cloud-amd64
 
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-log() { echo "vm-image: $*" >&2; }
+lab_ensure_packages debootstrap qemu-system-x86 zstd cpio >&2
 
-"$repo/scripts/ensure-apt-packages.sh" debootstrap qemu-system-x86 zstd cpio >&2
-
-hash=$(cat "${recipe_files[@]}" | sha256sum | cut -c1-12)
+hash=$(lab_recipe_hash "${recipe_files[@]}")
 dir=$cache/$hash
 
 mkdir -p "$cache"
 # Concurrent builds (molecule and the benchmark at once) would both
 # debootstrap: serialise them; the second finds the first one's image.
-exec 9>"$cache/.lock"
-flock 9
+lab_lock "$cache/.lock"
 
 if [[ -z ${FORCE:-} && -s $dir/initrd.img && -s $dir/vmlinuz && -s $dir/kernel-release ]]; then
-    log "image $dir exists (recipe unchanged), nothing to build"
+    lab_log "image $dir exists (recipe unchanged), nothing to build"
     echo "$dir"
     exit 0
 fi
 
-t0=$(now)
+t0=$(lab_now)
 root=$(mktemp -d /var/tmp/anycast-fabric-vm.XXXXXX)
 cleanup() {
-    local m
-    awk -v r="$root" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r |
-        while read -r m; do umount -l "$m" 2>/dev/null || true; done
-    rm -rf --one-file-system "$root" "$root.debootstrap.log" "$root.kernel"
+    lab_remove_root "$root"
     rm -rf "$dir.tmp"
 }
 trap cleanup EXIT
 
-log "debootstrap $suite into $root (${packages[*]})"
-t=$(now)
-if ! debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
-        "$suite" "$root" "$mirror" >"$root.debootstrap.log" 2>&1; then
-    tail -n 30 "$root.debootstrap.log" >&2
-    exit 1
-fi
-log "debootstrap: $(since "$t") s"
+lab_log "debootstrap $lab_suite into $root (${packages[*]})"
+t=$(lab_now)
+lab_debootstrap "$root" "${packages[@]}" || exit 1
+lab_log "debootstrap: $(lab_since "$t") s"
 
-t=$(now)
-cat >"$root/etc/apt/sources.list" <<SOURCES
-deb $mirror $suite main
-deb $mirror $suite-updates main
-deb http://deb.debian.org/debian-security $suite-security main
-SOURCES
+t=$(lab_now)
+lab_apt_sources "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 # Package lists stay in the image (the role's apt task needs them) but
 # gzip-compressed: a quarter of the size, and every MB costs boot time.
@@ -113,7 +96,7 @@ chroot "$root" "${apt[@]}" update >&2
 # The kernel package is unpacked, not installed: its postinst would build an
 # initramfs we do not use. Its modules are all the root needs.
 kernel_pkg=$(chroot "$root" apt-cache depends "$kernel_meta" | awk '/Depends: linux-image-/ { print $2; exit }')
-[[ -n $kernel_pkg ]] || { log "cannot resolve $kernel_meta"; exit 1; }
+[[ -n $kernel_pkg ]] || lab_die "cannot resolve $kernel_meta"
 chroot "$root" sh -c "cd /var/tmp && ${apt[*]} download $kernel_pkg" >&2
 # Unpacked beside the root, not into it: dpkg -x would replace the root's
 # merged-/usr symlink /lib with the package's lib/ directory.
@@ -135,9 +118,9 @@ find "$moddir/drivers" -mindepth 1 -maxdepth 1 -not -name net -not -name virtio 
     -not -name char -not -name firmware -exec rm -rf {} +
 rm -rf "$moddir/fs" "$moddir/sound"
 chroot "$root" /sbin/depmod "$release"
-log "kernel $release, apt cache: $(since "$t") s"
+lab_log "kernel $release, apt cache: $(lab_since "$t") s"
 
-t=$(now)
+t=$(lab_now)
 install -m 0755 "$here/init" "$root/init"
 echo ipvs-lab >"$root/etc/hostname"
 cat >"$root/etc/hosts" <<'HOSTS'
@@ -157,11 +140,9 @@ rm -f "$root"/etc/ssh/ssh_host_*
 rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* \
     "$root"/usr/share/locale/* "$root"/var/log/*.log "$root"/var/log/apt/* \
     "$root"/tmp/* "$root"/boot/System.map-*
-for f in init usr/bin/python3 usr/sbin/sshd usr/bin/kmod usr/bin/curl \
-        "lib/modules/$release/kernel/net/netfilter/ipvs/ip_vs.ko" \
-        "lib/modules/$release/modules.dep" "boot/vmlinuz-$release"; do
-    [[ -e $root/$f ]] || { log "missing /$f in the image root"; exit 1; }
-done
+lab_require_files "$root" init usr/bin/python3 usr/sbin/sshd usr/bin/kmod usr/bin/curl \
+    "lib/modules/$release/kernel/net/netfilter/ipvs/ip_vs.ko" \
+    "lib/modules/$release/modules.dep" "boot/vmlinuz-$release"
 ls "$root"/var/cache/apt/archives/ipvsadm_*.deb "$root"/var/cache/apt/archives/ipset_*.deb >/dev/null
 
 rm -rf "$dir.tmp"
@@ -176,6 +157,6 @@ mv "$dir.tmp" "$dir"
 # Images of older recipes are never used again: keep the cache to one.
 find "$cache" -mindepth 1 -maxdepth 1 -type d -regextype egrep -regex '.*/[0-9a-f]{12}' \
     -not -name "$hash" -exec rm -rf {} +
-log "initramfs: $(since "$t") s"
-log "built $dir in $(since "$t0") s (initrd $(du -m "$dir/initrd.img" | cut -f1) MB, kernel $release)"
+lab_log "initramfs: $(lab_since "$t") s"
+lab_log "built $dir in $(lab_since "$t0") s (initrd $(du -m "$dir/initrd.img" | cut -f1) MB, kernel $release)"
 echo "$dir"

@@ -17,14 +17,13 @@
 # public key travels on the kernel command line (the image holds no key).
 # Stop the VM with lab/vm/stop.sh STATE_DIR (by its pid, never by name).
 set -euo pipefail
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$here/../lib.sh"
+lab_name="vm-start"
 
-usage() {
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
+usage() { lab_usage 2 18; }
 
 (($# >= 1)) || usage
 state=$1
@@ -33,27 +32,22 @@ shift
 name=ipvs-lab memory=2048 cpus=2 port='' timeout=180
 while (($#)); do
     case $1 in
-    --name) name=$2; shift 2 ;;
-    --memory) memory=$2; shift 2 ;;
-    --cpus) cpus=$2; shift 2 ;;
-    --port) port=$2; shift 2 ;;
-    --timeout) timeout=$2; shift 2 ;;
+    --name) name=$(lab_optarg "$@"); shift 2 ;;
+    --memory) memory=$(lab_optarg "$@"); shift 2 ;;
+    --cpus) cpus=$(lab_optarg "$@"); shift 2 ;;
+    --port) port=$(lab_optarg "$@"); shift 2 ;;
+    --timeout) timeout=$(lab_optarg "$@"); shift 2 ;;
     *) usage ;;
     esac
 done
-
-log() { echo "vm-start: $*" >&2; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 image=$("$here/build-image.sh" | tail -n 1)
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
 pidfile=$state/qemu.pid
 
-if [[ -s $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    log "a VM from $state is already running (pid $(cat "$pidfile")); stop it first: lab/vm/stop.sh $state"
-    exit 1
+if running=$(lab_qemu_pid "$pidfile"); then
+    lab_die "a VM from $state is already running (pid $running); stop it first: lab/vm/stop.sh $state"
 fi
 rm -f "$pidfile" "$state/vm.json"
 
@@ -68,7 +62,7 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-t0=$(now)
+t0=$(lab_now)
 started=
 for attempt in 1 2 3; do
     p=${port:-$(free_port)}
@@ -86,31 +80,34 @@ for attempt in 1 2 3; do
         started=$p
         break
     fi
-    log "qemu failed to start (attempt $attempt): $(cat "$state/qemu.err")"
+    lab_log "qemu failed to start (attempt $attempt): $(cat "$state/qemu.err")"
     [[ -z $port ]] || break
 done
 [[ -n $started ]] || exit 1
 port=$started
 pid=$(cat "$pidfile")
-log "qemu pid $pid, ssh on 127.0.0.1:$port, waiting for sshd (timeout ${timeout}s)"
+lab_log "qemu pid $pid, ssh on 127.0.0.1:$port, waiting for sshd (timeout ${timeout}s)"
 
-deadline=$(($(date +%s) + timeout))
-until ssh "${ssh_opts[@]}" -p "$port" root@127.0.0.1 true 2>/dev/null; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        log "QEMU exited during boot; console:"
-        tail -n 40 "$state/console.log" >&2
-        exit 1
-    fi
-    if (($(date +%s) > deadline)); then
-        log "no SSH after ${timeout}s; console:"
-        tail -n 40 "$state/console.log" >&2
-        "$here/stop.sh" "$state" >&2 || true
-        exit 1
-    fi
-    sleep 1
-done
-boot=$(since "$t0")
-log "VM up in $boot s"
+# 0: root logs in; 1: not yet; 2: QEMU is gone (see lab_wait_until).
+sshd_up() {
+    ssh "${ssh_opts[@]}" -p "$port" root@127.0.0.1 true 2>/dev/null && return 0
+    lab_qemu_pid "$pidfile" >/dev/null || return 2
+    return 1
+}
+rc=0
+lab_wait_until "$timeout" 1 sshd_up || rc=$?
+if ((rc == 2)); then
+    lab_log "QEMU exited during boot; console:"
+    tail -n 40 "$state/console.log" >&2
+    exit 1
+elif ((rc != 0)); then
+    lab_log "no SSH after ${timeout}s; console:"
+    tail -n 40 "$state/console.log" >&2
+    "$here/stop.sh" "$state" >&2 || true
+    exit 1
+fi
+boot=$(lab_since "$t0")
+lab_log "VM up in $boot s"
 
 python3 - "$state/vm.json" <<PY
 import json, sys

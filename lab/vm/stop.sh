@@ -5,25 +5,26 @@
 # Exits 0 when no VM of STATE_DIR runs afterwards.
 set -euo pipefail
 
-state=${1:?usage: lab/vm/stop.sh STATE_DIR}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$here/../lib.sh"
+lab_name="vm-stop"
+
+if (($# != 1)) || [[ -z $1 ]]; then
+    lab_usage 2 5
+fi
+# The same absolute path start.sh gave QEMU (lab_qemu_pid compares it).
+state=$(cd "$1" 2>/dev/null && pwd) || exit 0
 pidfile=$state/qemu.pid
-[[ -s $pidfile ]] || exit 0
-pid=$(cat "$pidfile")
 
-ours() {
-    [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "qemu-system.*$pidfile"
-}
+gone() { ! lab_qemu_pid "$pidfile" >/dev/null; }
 
-if ours; then
+if pid=$(lab_qemu_pid "$pidfile"); then
     kill -TERM "$pid"
-    for _ in $(seq 50); do
-        ours || break
-        sleep 0.1
-    done
-    if ours; then
+    if ! lab_wait_until 5 0.1 gone; then
         kill -KILL "$pid"
         sleep 0.2
     fi
-    echo "vm-stop: stopped QEMU pid $pid" >&2
+    lab_log "stopped QEMU pid $pid"
 fi
 rm -f "$pidfile" "$state/vm.json"
