@@ -18,6 +18,9 @@ description:
     V(expected_paths) a ToR's or spine's expected ECMP paths, V(rollout) hosts of one role in rack order with the
     batch sizes for C(serial), V(undrain_waits) the routers an undrained node must be routed through again.
     These read one small record each, whatever the size of the fabric.
+  - V(daemon) returns what the controller knows of a host's routing daemon (its driver) with the keys C(name), C(roles),
+    C(config_file), C(config_path), C(packages), C(service) and C(capabilities). The routing role installs and
+    runs the daemon from it. With O(daemon) it needs no run folder.
   - V(intents) returns every host's intent, for controller-side uses that need the whole fabric once per play
     (drain checks, the plan report). Do not store its result in facts.
   - The run folder is found in O(run), else in the variable C(fabric_run), else in C(hostvars['localhost'].fabric_run).
@@ -27,10 +30,10 @@ options:
     type: list
     elements: str
     required: true
-    choices: [intent, expected_paths, rollout, undrain_waits, intents]
+    choices: [intent, expected_paths, rollout, undrain_waits, intents, daemon]
   host:
     description:
-      - The host for V(intent), V(expected_paths) and V(undrain_waits).
+      - The host for V(intent), V(expected_paths), V(undrain_waits) and V(daemon).
       - Defaults to the current host (C(inventory_hostname)).
     type: str
   drained:
@@ -48,6 +51,11 @@ options:
     type: str
     default: node
     choices: [node, tor, spine]
+  daemon:
+    description:
+      - For V(daemon), the daemon's name (usually C(fabric_intent.daemon)). Without it, the daemon of the host's
+        intent is read from the run folder.
+    type: str
   run:
     description: The run folder (the fact C(fabric_run)). Found in the variables when not given.
     type: str
@@ -72,6 +80,10 @@ EXAMPLES = r"""
   serial: "{{ lookup('anycast.fabric.fabric_data', 'rollout').batches }}"
   tasks: []
 
+- name: Install the host's routing daemon
+  ansible.builtin.apt:
+    name: "{{ lookup('anycast.fabric.fabric_data', 'daemon', daemon=fabric_intent.daemon).packages }}"
+
 - name: What this ToR should have installed
   ansible.builtin.debug:
     msg: "{{ lookup('anycast.fabric.fabric_data', 'expected_paths', host='tor1', drained=['n3']) }}"
@@ -83,7 +95,7 @@ _raw:
     - One element, the requested data.
     - V(intent) an intent (a dict), V(expected_paths) a mapping of prefix to the number of paths,
       V(rollout) a dict with C(hosts) and C(batches), V(undrain_waits) a list of dicts with C(router),
-      C(prefixes) and C(with), V(intents) a mapping of host name to intent.
+      C(prefixes) and C(with), V(intents) a mapping of host name to intent, V(daemon) a dict.
   type: list
   elements: raw
 """
@@ -91,9 +103,9 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import drain, fabric_run
+from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons, drain, fabric_run
 
-WHAT = ("intent", "expected_paths", "rollout", "undrain_waits", "intents")
+WHAT = ("intent", "expected_paths", "rollout", "undrain_waits", "intents", "daemon")
 
 
 def find_run(variables):
@@ -116,6 +128,8 @@ class LookupModule(LookupBase):
         if len(terms) != 1 or terms[0] not in WHAT:
             raise AnsibleLookupError("anycast.fabric.fabric_data takes one term, one of: %s" % ", ".join(WHAT))
         what = terms[0]
+        if what == "daemon" and self.get_option("daemon") is not None:
+            return [self._daemon(self.get_option("daemon"))]
         run = self.get_option("run") or find_run(variables)
         host = self.get_option("host") or (variables or {}).get("inventory_hostname")
         try:
@@ -140,7 +154,15 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError("anycast.fabric.fabric_data: %s is not a fabric host (in no fabric group)" % host)
         if what == "intent":
             return intent
+        if what == "daemon":
+            return self._daemon(intent.get("daemon"))
         if intent.get("role") != "node":
             raise AnsibleLookupError("anycast.fabric.fabric_data: undrain_waits: %s is not a fabric node" % host)
         present = [str(p) for p in self.get_option("present") or []]
         return drain.undrain_waits_for(intent, present, lambda tor: fabric_run.tor_uplinks(run, tor))
+
+    @staticmethod
+    def _daemon(name):
+        if name not in daemons.DRIVERS:
+            raise AnsibleLookupError("anycast.fabric.fabric_data: daemon %r is not one of %s" % (name, ", ".join(daemons.DRIVERS)))
+        return daemons.driver(name).facts()

@@ -26,12 +26,6 @@ description:
 author:
   - anycast.fabric contributors (@anycast-fabric)
 options:
-  daemon:
-    description:
-      - The routing daemon to read. V(auto) picks BIRD when its control socket exists, FRR otherwise.
-    type: str
-    choices: [auto, bird, frr]
-    default: auto
   prefixes:
     description:
       - Prefixes whose installed next hops to report (FRR routers only).
@@ -84,11 +78,9 @@ options:
     description: Seconds to wait for the conditions.
     type: int
     default: 60
-  bird_socket:
-    description: BIRD's control socket.
-    type: path
-    default: /run/bird/bird.ctl
 extends_documentation_fragment:
+  - anycast.fabric.daemon.info
+  - anycast.fabric.daemon.options
   - anycast.fabric.attributes.info_module
 attributes:
   platform:
@@ -211,21 +203,18 @@ waited:
   type: float
 """
 
-import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.anycast.fabric.plugins.module_utils.daemons import Bird, DaemonError, Frr
+from ansible_collections.anycast.fabric.plugins.module_utils._daemons import DAEMONS, DaemonError, auto, create, option_specs
 
 POLL_INTERVAL = 0.5
 
 
 def pick_daemon(module):
     choice = module.params["daemon"]
-    if choice == "auto":
-        choice = "bird" if os.path.exists(module.params["bird_socket"]) else "frr"
-    return Bird(module, module.params["bird_socket"]) if choice == "bird" else Frr(module)
+    return create(module, auto(module) if choice == "auto" else choice)
 
 
 def unmet(params, sessions, routes):
@@ -268,7 +257,7 @@ def read(daemon, prefixes):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            daemon=dict(type="str", choices=["auto", "bird", "frr"], default="auto"),
+            daemon=dict(type="str", choices=["auto"] + sorted(DAEMONS), default="auto"),
             prefixes=dict(type="list", elements="str", default=[]),
             gather_exports=dict(type="bool", default=True),
             wait_for_established=dict(type="bool", default=False),
@@ -279,7 +268,7 @@ def main():
             with_next_hops=dict(type="list", elements="str", default=[]),
             without_next_hops=dict(type="list", elements="str", default=[]),
             timeout=dict(type="int", default=60),
-            bird_socket=dict(type="path", default="/run/bird/bird.ctl"),
+            **option_specs()
         ),
         supports_check_mode=True,
     )

@@ -33,11 +33,6 @@ description:
 author:
   - anycast.fabric contributors (@anycast-fabric)
 options:
-  daemon:
-    description: The routing daemon the configuration is for.
-    type: str
-    choices: [bird, frr]
-    required: true
   content:
     description:
       - The complete configuration text, usually C(fabric_intent | anycast.fabric.render_config(...)).
@@ -93,15 +88,9 @@ options:
         change is still confirmed).
     type: bool
     default: true
-  bird_socket:
-    description: BIRD's control socket.
-    type: path
-    default: /run/bird/bird.ctl
-  frr_reload_path:
-    description: Path of FRR's C(frr-reload.py) (Debian package C(frr-pythontools)).
-    type: path
-    default: /usr/lib/frr/frr-reload.py
 extends_documentation_fragment:
+  - anycast.fabric.daemon
+  - anycast.fabric.daemon.options
   - anycast.fabric.attributes
 attributes:
   check_mode:
@@ -202,56 +191,12 @@ backup_file:
   sample: /etc/bird/bird.conf.12345.2026-11-22@10:00:00~
 """
 
-import hashlib
 import os
-import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.anycast.fabric.plugins.module_utils.bgp_state import broken_sessions, describe, protocols_gone_down, reset_sessions
-from ansible_collections.anycast.fabric.plugins.module_utils.daemons import Bird, DaemonError, Frr, find_secrets, mask_secrets
-
-POLL_INTERVAL = 0.5
-
-
-def sha256(text):
-    return None if text is None else hashlib.sha256(to_bytes(text)).hexdigest()
-
-
-def read_file(path):
-    try:
-        with open(path, "rb") as handle:
-            return to_text(handle.read())
-    except (IOError, OSError):
-        return None
-
-
-def write_temp(directory, content):
-    fd, path = tempfile.mkstemp(dir=directory, prefix=".anycast-fabric-", suffix=".conf")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(to_bytes(content))
-    return path
-
-
-def post_check(daemon, before, wait, settle):
-    """Wait until nothing that worked before is broken; return the list of what is broken."""
-    start = time.time()
-    while True:
-        now = daemon.state()
-        broken = [describe(s) for s in broken_sessions(before.sessions, now.sessions)]
-        broken += ["protocol %s is down" % name for name in protocols_gone_down(before.protocols, now.protocols, now.sessions)]
-        elapsed = time.time() - start
-        if not broken and elapsed >= settle:
-            return [], now
-        if elapsed >= wait:
-            return broken, now
-        time.sleep(POLL_INTERVAL)
-
-
-def session_names(sessions):
-    return sorted("%s (%s)" % (s["name"], s["peer"]) for s in sessions)
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Transaction, read_file, sha256, write_temp
+from ansible_collections.anycast.fabric.plugins.module_utils._daemons import DAEMONS, DaemonError, create, find_secrets, mask_secrets, option_specs
 
 
 class Apply:
@@ -259,23 +204,11 @@ class Apply:
 
     def __init__(self, module):
         self.module = module
-        params = module.params
-        if params["daemon"] == "bird":
-            self.daemon = Bird(module, params["bird_socket"])
-        else:
-            self.daemon = Frr(module, params["frr_reload_path"])
-        self.dest = params["dest"] or self.daemon.default_dest
+        self.daemon = create(module, module.params["daemon"])
+        self.dest = module.params["dest"] or self.daemon.default_dest
         self.result = dict(changed=False, commands=[], reloaded=False, daemon_running=False, rolled_back=False, dest=self.dest)
-
-    def fail(self, msg, **extra):
-        self.result.update(extra)
-        self.module.fail_json(msg=msg, **self.result)
-
-    def file_args(self, path):
-        params = self.module.params
-        return self.module.load_file_common_arguments(
-            dict(path=path, owner=params["owner"] or self.daemon.owner, group=params["group"] or self.daemon.group, mode=params["mode"])
-        )
+        self.tx = Transaction(module, self.daemon, self.dest, self.result)
+        self.fail = self.tx.fail
 
     def run(self):
         params, module = self.module.params, self.module
@@ -290,7 +223,7 @@ class Apply:
         if old == content:
             # Nothing to apply: at most ownership or mode to mend (check mode
             # only reports it), never a reload.
-            self.result["changed"] = module.set_fs_attributes_if_different(self.file_args(self.dest), False)
+            self.result["changed"] = module.set_fs_attributes_if_different(self.tx.file_args(self.dest), False)
             self.result["sessions_after"] = self.result.get("sessions_before", [])
             self.result["sessions_reset"] = []
             return self.result
@@ -334,95 +267,17 @@ class Apply:
                 os.unlink(candidate)
         return self.result
 
-    def install(self, candidate, old):
-        if self.module.params["backup"] and old is not None:
-            self.result["backup_file"] = self.module.backup_local(self.dest)
-        self.module.atomic_move(candidate, self.dest)
-        self.module.set_fs_attributes_if_different(self.file_args(self.dest), True)
-
-    def restore_file(self, old):
-        if old is None:
-            os.unlink(self.dest)
-            return
-        restored = write_temp(os.path.dirname(self.dest) or ".", old)
-        self.module.atomic_move(restored, self.dest)
-        self.module.set_fs_attributes_if_different(self.file_args(self.dest), True)
-
     def apply(self, candidate, old, running):
-        params = self.module.params
         if not running:
-            self.install(candidate, old)
+            self.tx.install(candidate, old)
             return
-        before = self.daemon.state()
-        if params["daemon"] == "bird":
-            self.apply_bird(candidate, old, before)
-        else:
-            self.apply_frr(candidate, old, before)
-
-    def finish(self, before, after):
-        self.result["sessions_after"] = after.sessions
-        self.result["sessions_reset"] = session_names(reset_sessions(before.sessions, after.sessions))
-
-    def apply_bird(self, candidate, old, before):
-        params = self.module.params
-        timeout = params["confirm_timeout"] or params["session_wait"] + 30
-        if timeout <= params["session_wait"]:
-            self.fail("confirm_timeout (%d) must exceed session_wait (%d), or BIRD would undo the change while it is being checked"
-                      % (timeout, params["session_wait"]))
-        self.install(candidate, old)
-        try:
-            self.daemon.configure(self.dest, timeout)
-        except DaemonError as exc:
-            self.restore_file(old)
-            self.fail("BIRD refused the reconfiguration; the previous file was restored: %s" % exc, rolled_back=True)
-        self.result["reloaded"] = True
-        broken, after = post_check(self.daemon, before, params["session_wait"], params["settle_time"])
-        if broken and params["rollback"]:
-            self.daemon.undo()
-            self.restore_file(old)
-            _ignored, after = post_check(self.daemon, before, params["session_wait"], 0)
-            self.finish(before, after)
-            self.fail("post-check failed, rolled back (birdc configure undo) and restored %s: %s" % (self.dest, "; ".join(broken)),
-                      broken=broken, rolled_back=True)
-        self.daemon.confirm()
-        self.finish(before, after)
-        if broken:
-            self.fail("post-check failed (rollback disabled): %s" % "; ".join(broken), broken=broken)
-
-    def apply_frr(self, candidate, old, before):
-        params = self.module.params
-        snapshot = write_temp(os.path.dirname(self.dest) or ".", self.daemon.running_config())
-        os.chmod(snapshot, 0o600)
-        try:
-            self.install(candidate, old)
-            try:
-                self.daemon.reload(self.dest)
-            except DaemonError as exc:
-                broken, after = [str(exc)], self.daemon.state()
-            else:
-                self.result["reloaded"] = True
-                broken, after = post_check(self.daemon, before, params["session_wait"], params["settle_time"])
-            if broken and params["rollback"]:
-                # frr-reload.py saves the running config over frr.conf ("write")
-                # whenever it loads another file, so the snapshot goes first and
-                # the previous file is put back afterwards.
-                self.daemon.reload(snapshot)
-                self.restore_file(old)
-                _ignored, after = post_check(self.daemon, before, params["session_wait"], 0)
-                self.finish(before, after)
-                self.fail("apply failed, restored %s and reloaded the previous running configuration: %s" % (self.dest, "; ".join(broken)),
-                          broken=broken, rolled_back=True)
-            self.finish(before, after)
-            if broken:
-                self.fail("apply failed (rollback disabled): %s" % "; ".join(broken), broken=broken)
-        finally:
-            os.unlink(snapshot)
+        self.daemon.apply(self.tx, candidate, old, self.daemon.state())
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            daemon=dict(type="str", choices=["bird", "frr"], required=True),
+            daemon=dict(type="str", choices=sorted(DAEMONS), required=True),
             content=dict(type="str", required=True, no_log=True),
             dest=dict(type="path"),
             validate=dict(type="bool", default=True),
@@ -435,8 +290,7 @@ def main():
             settle_time=dict(type="int", default=3),
             confirm_timeout=dict(type="int"),
             rollback=dict(type="bool", default=True),
-            bird_socket=dict(type="path", default="/run/bird/bird.ctl"),
-            frr_reload_path=dict(type="path", default="/usr/lib/frr/frr-reload.py"),
+            **option_specs()
         ),
         supports_check_mode=True,
     )

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
 from ansible_collections.anycast.fabric.plugins.plugin_utils.edge import Edge, read_edge, read_scope
 from ansible_collections.anycast.fabric.plugins.plugin_utils.health import read_health
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader, community, hostname_problem, parse_ip, unusable_address
@@ -35,7 +36,6 @@ HOST_VARIABLES = (
     "fabric_pod_aggregates",
 )
 VIP_KEYS = ("address", "name", "communities", "large_communities", "health", "sites", "prepend", "med")
-DAEMONS = {"node": ("bird", "frr"), "tor": ("frr",), "spine": ("frr",)}
 ROLE_LABELS = {"node": "nodes", "tor": "ToRs", "spine": "spines"}
 DEFAULT_SITE = "default"
 DEFAULT_VIP_INTERFACE = "lo"
@@ -117,8 +117,7 @@ def read_host(problems, name, role, variables):
         numbered = isinstance(rack, int) and not isinstance(rack, bool) and 0 <= rack < 10**18
         host.rack = reader.name("fabric_rack", str(rack) if numbered else rack, "a rack name")
 
-    default_daemon = "bird" if role == "node" else "frr"
-    host.daemon = reader.choice("fabric_daemon", reader.get("fabric_daemon", default_daemon), DAEMONS[role])
+    host.daemon = reader.choice("fabric_daemon", reader.get("fabric_daemon", daemons.default_for(role)), daemons.names_for(role))
 
     ipv4 = reader.get("fabric_ipv4")
     if ipv4 is None:
@@ -150,6 +149,19 @@ def read_host(problems, name, role, variables):
             if reader.get(var):
                 reader.fail(var, reader.get(var), "only applies to nodes (fabric_nodes); %s announce no service addresses" % ROLE_LABELS[role])
     return host
+
+
+def daemon_problems(hosts, fabric, problems):
+    """Report what each host's daemon cannot do of what the fabric asks of it (BFD, GTSM, communities...).
+
+    HOSTS: {name: Host}; FABRIC: the fabric-wide settings (model.Fabric).
+    """
+    for name in sorted(hosts):
+        host = hosts[name]
+        if host.daemon is None:
+            continue
+        for path, value, reason in daemons.driver(host.daemon).problems(host, fabric):
+            problems.add(name, path, value, reason)
 
 
 def _interface_name(reader, path, value):

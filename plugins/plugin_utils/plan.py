@@ -13,34 +13,16 @@ its diff and commands, and nothing else here reads them.
 from __future__ import annotations
 
 import difflib
-import re
 
-from ansible_collections.anycast.fabric.plugins.module_utils._contract import IN_SERVICE, peer_group
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import IN_SERVICE
+from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons import DRIVERS, driver
+from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import diff_lines
 
 PLAN_SCHEMA = 1
-
-# Lines whose change makes the daemon re-establish a session (FRR neighbor
-# or group options, BIRD session options): a reset, not just a policy update.
-FRR_RESET = re.compile(r"^\s*(?:no )?(?:neighbor (\S+) (?:password|timers|remote-as|update-source|ttl-security|local-as|capability)|(timers bgp))\b")
-BIRD_RESET = re.compile(r"^\s*(?:hold time|keepalive time|password|neighbor|source address|local as|ttl security|graceful restart)\b")
 
 
 def _host_routes(prefixes):
     return set(p for p in prefixes if p.endswith("/32") or p.endswith("/128"))
-
-
-def _diff_lines(diff):
-    """Added and removed lines of a routing_config diff ({before, after} texts)."""
-    if not diff:
-        return [], []
-    before = (diff.get("before") or "").splitlines()
-    after = (diff.get("after") or "").splitlines()
-    added, removed = [], []
-    for line in difflib.unified_diff(before, after, lineterm="", n=0):
-        if line.startswith(("+++", "---", "@@")):
-            continue
-        (added if line.startswith("+") else removed).append(line[1:])
-    return added, removed
 
 
 def unified_diff(diff, host):
@@ -52,53 +34,9 @@ def unified_diff(diff, host):
     return "\n".join(difflib.unified_diff(before, after, fromfile="%s (live)" % header, tofile="%s (planned)" % header, lineterm="", n=3))
 
 
-def _bird_reset_protocols(diff, live_names):
-    """BIRD sessions a change would restart: every session for template changes, else the changed protocol."""
-    before = (diff or {}).get("before") or ""
-    after = (diff or {}).get("after") or ""
-    names = set()
-    added, removed = _diff_lines(diff)
-    for text, changed in ((before, set(removed)), (after, set(added))):
-        block = None
-        for line in text.splitlines():
-            match = re.match(r"^(template bgp|protocol bgp) (\S+)", line)
-            if match:
-                block = ("template", None) if match.group(1) == "template bgp" else ("protocol", match.group(2))
-            elif line.startswith("}"):
-                block = None
-            elif block and line in changed and BIRD_RESET.match(line):
-                if block[0] == "template":
-                    names.update(live_names)
-                else:
-                    names.add(block[1])
-    return names
-
-
 def _resets(intent, observed):
-    """Live sessions (peer addresses) the configuration change would re-establish."""
-    config = observed.get("config") or {}
-    sessions = (observed.get("bgp") or {}).get("sessions") or []
-    if intent["daemon"] == "frr":
-        peers = set()
-        for command in config.get("commands") or []:
-            match = FRR_RESET.match(command)
-            if not match:
-                continue
-            if match.group(2):
-                return set(s["peer"] for s in sessions)
-            target = match.group(1)
-            for session in sessions:
-                group = next((p for p in intent["peers"] if p["address"] == session["peer"]), None)
-                if target == session["peer"] or (group and target == _frr_group(group)):
-                    peers.add(session["peer"])
-        return peers
-    # BIRD sessions are named after their protocol.
-    names = _bird_reset_protocols(config.get("diff"), [s["name"] for s in sessions])
-    return set(s["peer"] for s in sessions if s["name"] in names)
-
-
-def _frr_group(peer):
-    return peer_group(peer["role"], peer["family"])
+    """Live sessions (peer addresses) the configuration change would re-establish (the daemon's driver decides)."""
+    return driver(intent["daemon"]).resets(intent, observed)
 
 
 def build(intents, observed, planned_hosts=None):
@@ -123,7 +61,7 @@ def build(intents, observed, planned_hosts=None):
         config = seen.get("config") or {}
         bgp = seen.get("bgp") or {}
         sessions = bgp.get("sessions") or []
-        added_lines, removed_lines = _diff_lines(config.get("diff"))
+        added_lines, removed_lines = diff_lines(config.get("diff"))
         planned_peers = set(p["address"] for p in intent["peers"])
         live_peers = set(s["peer"] for s in sessions)
         entry = {
@@ -235,6 +173,7 @@ def markdown(plan, title="anycast.fabric plan"):
                 continue
             out += ["<details><summary>%s (%s, %s)</summary>" % (name, h["role"], h["daemon"]), "", "```diff", h["diff"], "```", ""]
             if h["commands"]:
-                out += ["`frr-reload.py` would run:", "", "```", "\n".join(h["commands"]), "```", ""]
+                intro = getattr(DRIVERS.get(h["daemon"]), "commands_title", None) or "The daemon would run:"
+                out += [intro, "", "```", "\n".join(h["commands"]), "```", ""]
             out += ["</details>", ""]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: anycast.fabric contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure rendering of a host intent into BIRD 2 or FRR configuration text.
+"""Pure rendering of a host intent into its routing daemon's configuration text.
 
 The decisions (names, grouping, which lines differ from the daemon's defaults)
-are made here in Python, where they are unit-tested; the templates only lay the
-result out. No host is contacted and nothing but the intent is read.
+are made in Python by each daemon's driver (plugin_utils/daemons/), where they
+are unit-tested; the templates only lay the result out. No host is contacted
+and nothing but the intent is read.
 """
 
 from __future__ import annotations
@@ -14,36 +15,15 @@ import os
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ansible_collections.anycast.fabric.plugins.module_utils._contract import (
-    DRAIN_STATES,
-    FAMILY_TAG,
-    GSHUT,
-    GSHUT_LIST,
-    IN_SERVICE,
-    INTENT_SCHEMA,
-    peer_group,
-)
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import DRAIN_STATES, GSHUT, IN_SERVICE, INTENT_SCHEMA
+from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons import DRIVERS, driver
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 
-# What FRR 8.x (traditional profile, Debian build) does without being told.
-# `show running-config` hides these values, so a rendered line equal to one of
-# them would be replayed by frr-reload on every run (and some, like timers,
-# reset sessions): such lines are never rendered.
-FRR_DEFAULTS = {
-    "keepalive_time": 60,
-    "hold_time": 180,
-    "bfd_interval_ms": 300,
-    "bfd_multiplier": 3,
-    "ecmp_paths": 256,
-}
-BFD_PROFILE = "fabric"
-# FRR shows the well-known community by name in running-config.
-FRR_COMMUNITY_NAMES = {GSHUT: "graceful-shutdown"}
-
 
 def config_filename(intent):
-    return "bird.conf" if intent["daemon"] == "bird" else "frr.conf"
+    """The rendered file's name for INTENT's daemon (KeyError when it is not an intent)."""
+    return driver(intent["daemon"]).config_file
 
 
 class RenderError(ValueError):
@@ -62,14 +42,14 @@ def render(intent, password=None, drain=IN_SERVICE):
         raise RenderError(why % (intent.get("hostname"), intent.get("schema"), INTENT_SCHEMA))
     if intent["bgp"]["password"] and not password:
         raise RenderError("%s: the fabric uses a BGP password (fabric_bgp.password) but none was given to the renderer" % intent["hostname"])
+    if intent.get("daemon") not in DRIVERS:
+        raise RenderError("%s: daemon %r is not one of %s" % (intent["hostname"], intent.get("daemon"), ", ".join(DRIVERS)))
     if drain not in DRAIN_STATES:
         raise RenderError("%s: drain state %r is not one of %s" % (intent["hostname"], drain, ", ".join(DRAIN_STATES)))
     secret = password if intent["bgp"]["password"] else None
     if intent["role"] == "node" and drain != IN_SERVICE:
         intent = dict(intent, export_policy=drained_export_policy(intent, drain))
-    if intent["daemon"] == "bird":
-        return _environment().get_template("bird.conf.j2").render(i=intent, v=bird_view(intent), password=secret)
-    return _environment().get_template("frr.conf.j2").render(i=intent, v=frr_view(intent), password=secret)
+    return driver(intent["daemon"]).render(_environment(), intent, secret)
 
 
 _ENV = None
@@ -109,213 +89,3 @@ def drained_export_policy(intent, drain):
                 changed.append(dict(entry, prefixes=mine, communities=communities))
         policy[fam] = changed
     return policy
-
-
-# BIRD ------------------------------------------------------------------------
-
-
-def _bird_community(value):
-    return "(%s)" % ",".join(value.split(":"))
-
-
-def bird_view(intent):
-    bgp = intent["bgp"]
-    vips = {fam: [v["prefix"] for v in intent["vips"] if v["family"] == fam] for fam in FAMILY_TAG}
-    pods = {fam: [p["prefix"] for p in intent["pod_cidrs"] if p["family"] == fam] for fam in FAMILY_TAG}
-    filters = {}
-    for fam, entries in intent["export_policy"].items():
-        filters[fam] = [
-            {
-                "prefixes": entry["prefixes"],
-                "communities": [_bird_community(c) for c in entry["communities"]],
-                "large_communities": [_bird_community(c) for c in entry["large_communities"]],
-            }
-            for entry in entries
-        ]
-    return {
-        "vips": {fam: nets for fam, nets in vips.items() if nets},
-        "pods": {fam: nets for fam, nets in pods.items() if nets},
-        "filters": filters,
-        "bfd": bgp["bfd"],
-        "error_wait": "%d, %d" % tuple(bgp["error_wait_time"]),
-    }
-
-
-# FRR -------------------------------------------------------------------------
-
-
-def _non_default(bgp, key):
-    return bgp[key] if bgp[key] != FRR_DEFAULTS[key] else None
-
-
-def _prefix_list(name, family, prefixes):
-    return {"name": name, "keyword": "ip" if family == "ipv4" else "ipv6", "prefixes": prefixes}
-
-
-def _route_map_entry(seq, family, prefix_list, communities=(), large_communities=()):
-    return {
-        "seq": seq,
-        "match": "ip" if family == "ipv4" else "ipv6",
-        "prefix_list": prefix_list,
-        "communities": [FRR_COMMUNITY_NAMES.get(c, c) for c in communities],
-        "large_communities": list(large_communities),
-    }
-
-
-def frr_view(intent):
-    """Prefix-lists, route-maps, peer-groups and neighbors of an FRR host.
-
-    Peers are grouped by role and address family (NODES-V4, TORS-V6, ...):
-    session settings (BFD, password, GTSM) and the outbound policy live on the
-    group; what is accepted from each peer is its own prefix-list.
-    """
-    bgp = intent["bgp"]
-    prefix_lists, route_maps, groups, neighbors = [], [], {}, []
-    needs_deny_all = needs_gshut_list = False
-
-    for peer in intent["peers"]:
-        fam = peer["family"]
-        group_name = peer_group(peer["role"], fam)
-        group = groups.get(group_name)
-        if group is None:
-            # Upstreams are outside the fabric: none of its session settings
-            # (key, BFD, GTSM) apply to them.
-            group = groups[group_name] = {
-                "name": group_name,
-                "family": fam,
-                "route_map_in": None,
-                "route_map_out": None,
-                "fabric": peer["role"] != "upstream",
-                "aggregates": peer.get("aggregates", []),
-            }
-            if peer["export"]:
-                group["route_map_out"] = _export_route_map(intent, peer, prefix_lists, route_maps)
-            else:
-                group["route_map_out"] = "DENY-ALL"
-                needs_deny_all = True
-        neighbor = {
-            "address": peer["address"],
-            "asn": peer["asn"],
-            "group": group_name,
-            "family": fam,
-            "description": peer["name"],
-            "update_source": peer["local_address"],
-            "route_map_in": "DENY-ALL",
-            "max_prefixes": peer["max_prefixes"],
-        }
-        if peer["accept"]:
-            # Peer ids are unique per host; upper-casing them could merge n1 and N1.
-            name = "FROM-%s" % peer["id"]
-            prefix_lists.append(_prefix_list(name, fam, peer["accept"]))
-            # A draining peer's paths stay as a backup but leave ECMP.
-            gshut = _route_map_entry(5, fam, name)
-            gshut.update(community_list=GSHUT_LIST, local_preference=0)
-            route_maps.append({"name": name, "action": "permit", "entries": [gshut, _route_map_entry(10, fam, name)]})
-            needs_gshut_list = True
-            neighbor["route_map_in"] = name
-        else:
-            needs_deny_all = True
-        neighbors.append(neighbor)
-
-    redistribute, networks = {}, {}
-    if intent["role"] == "node":
-        for fam, tag in FAMILY_TAG.items():
-            vips = [v["prefix"] for v in intent["vips"] if v["family"] == fam]
-            if vips:
-                # VIPs are announced while their address sits on the VIP
-                # interface (a connected route), so withdrawing the address
-                # withdraws the route.
-                name = "VIPS-%s" % tag
-                prefix_lists.append(_prefix_list(name, fam, vips))
-                entry = _route_map_entry(10, fam, name)
-                # Only from the VIP interface: the same address elsewhere
-                # (say a LoadBalancer IP on kube-ipvs0) is not a healthy VIP.
-                entry["interface"] = intent["vip_interface"]
-                route_maps.append({"name": name, "action": "permit", "entries": [entry]})
-                redistribute[fam] = name
-            pods = [p["prefix"] for p in intent["pod_cidrs"] if p["family"] == fam]
-            if pods:
-                networks[fam] = pods
-    timers = (bgp["keepalive_time"], bgp["hold_time"])
-    if needs_deny_all:
-        route_maps.append({"name": "DENY-ALL", "action": "deny", "entries": [{"seq": 10}]})
-
-    return {
-        "prefix_lists": _dedupe_by_name(prefix_lists),
-        "community_lists": [{"name": GSHUT_LIST, "community": FRR_COMMUNITY_NAMES[GSHUT]}] if needs_gshut_list else [],
-        "route_maps": _dedupe_by_name(route_maps),
-        "groups": sorted(groups.values(), key=lambda g: g["name"]),
-        "aggregates": dict((fam, sorted(set(a for g in groups.values() if g["family"] == fam for a in g["aggregates"]))) for fam in FAMILY_TAG),
-        "neighbors": neighbors,
-        "families": [fam for fam in FAMILY_TAG if any(g["family"] == fam for g in groups.values())],
-        "redistribute": redistribute,
-        "networks": networks,
-        # Pod CIDRs are announced unconditionally (BIRD does the same with
-        # static routes); import-check would hold them back until some other
-        # daemon installs them in the RIB.
-        "no_import_check": bool(networks),
-        "timers": None if timers == (FRR_DEFAULTS["keepalive_time"], FRR_DEFAULTS["hold_time"]) else timers,
-        "bfd": {"interval": _non_default(bgp, "bfd_interval_ms"), "multiplier": _non_default(bgp, "bfd_multiplier")} if bgp["bfd"] else None,
-        "bfd_profile": BFD_PROFILE,
-        "ecmp_paths": _non_default(bgp, "ecmp_paths") if intent["role"] != "node" else None,
-        "multipath_relax": intent["role"] != "node",
-    }
-
-
-def _export_route_map(intent, peer, prefix_lists, route_maps):
-    fam = peer["family"]
-    tag = FAMILY_TAG[fam]
-    if peer["role"] == "upstream":
-        return _upstream_route_map(intent, peer, prefix_lists, route_maps)
-    if intent["role"] == "node":
-        # Nodes tag each VIP with its communities: one entry per set of them.
-        name = "EXPORT-%s" % tag
-        entries = []
-        for index, entry in enumerate(intent["export_policy"].get(fam, []), start=1):
-            list_name = "%s-%d" % (name, index)
-            prefix_lists.append(_prefix_list(list_name, fam, entry["prefixes"]))
-            route_map_entry = _route_map_entry(10 * index, fam, list_name, entry["communities"], entry["large_communities"])
-            # Redistributed connected routes get origin "incomplete", network
-            # statements and BIRD's routes "IGP": left alone, a ToR would
-            # prefer BIRD nodes on origin and never ECMP over FRR nodes.
-            route_map_entry["origin_igp"] = True
-            entries.append(route_map_entry)
-        if not entries:
-            # A drained node without pod CIDRs announces nothing: an explicit
-            # deny, rather than a route-map the neighbor line names but that
-            # has no entries.
-            entries.append({"seq": 10, "action": "deny"})
-    else:
-        name = "TO-%s" % peer_group(peer["role"], fam)
-        prefix_lists.append(_prefix_list(name, fam, peer["export"]))
-        entries = [_route_map_entry(10, fam, name)]
-    route_maps.append({"name": name, "action": "permit", "entries": entries})
-    return name
-
-
-def _upstream_route_map(intent, peer, prefix_lists, route_maps):
-    """What a site announces upstream: its VIPs (weighted per VIP where asked) and pod prefixes, tagged with the site's community."""
-    fam = peer["family"]
-    name = "TO-UPSTREAMS-%s" % FAMILY_TAG[fam]
-    communities = [intent["site_community"]] if intent.get("site_community") else []
-    entries = []
-    for index, policy in enumerate(peer["export_policy"], start=1):
-        list_name = "%s-%d" % (name, index)
-        prefix_lists.append(_prefix_list(list_name, fam, policy["prefixes"]))
-        entry = _route_map_entry(10 * index, fam, list_name, communities)
-        if policy["prepend"]:
-            entry["prepend"] = " ".join([str(intent["asn"])] * policy["prepend"])
-        if policy["med"] is not None:
-            entry["med"] = policy["med"]
-        entries.append(entry)
-    if not entries:
-        entries.append({"seq": 10, "action": "deny"})
-    route_maps.append({"name": name, "action": "permit", "entries": entries})
-    return name
-
-
-def _dedupe_by_name(items):
-    seen = {}
-    for item in items:
-        seen.setdefault(item["name"], item)
-    return sorted(seen.values(), key=lambda item: item["name"])

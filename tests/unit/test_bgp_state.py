@@ -7,7 +7,7 @@ import copy
 from pathlib import Path
 
 from ansible_collections.anycast.fabric.plugins.module_utils import bgp_state
-from ansible_collections.anycast.fabric.plugins.module_utils.daemons import mask_secrets
+from ansible_collections.anycast.fabric.plugins.module_utils._daemons import mask_secrets
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""FRR on a managed host: vtysh, frr-reload.py, and the snapshot / reload / restore transaction."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Daemon, DaemonError, State
+from ansible_collections.anycast.fabric.plugins.module_utils.bgp_state import (
+    parse_frr_advertised,
+    parse_frr_bfd,
+    parse_frr_route,
+    parse_frr_summary,
+    with_bfd,
+)
+
+DEFAULT_RELOAD = "/usr/lib/frr/frr-reload.py"
+
+
+class Frr(Daemon):
+    name = "frr"
+    default_dest = "/etc/frr/frr.conf"
+    owner = group = "frr"
+    secret_res = (re.compile(r"(\bneighbor\s+\S+\s+password\s+)\S+()"),)  # neighbor X password key
+    options = {"frr_reload_path": dict(type="path", default=DEFAULT_RELOAD)}
+
+    def __init__(self, module, reload_path=DEFAULT_RELOAD):
+        super(Frr, self).__init__(module)
+        self.vtysh = module.get_bin_path("vtysh", required=True)
+        self.reload_path = reload_path
+
+    @classmethod
+    def from_params(cls, module):
+        return cls(module, module.params.get("frr_reload_path") or DEFAULT_RELOAD)
+
+    @classmethod
+    def present(cls, module):
+        return module.get_bin_path("vtysh") is not None
+
+    def show(self, command):
+        rc, out, err = self.module.run_command([self.vtysh, "-c", command])
+        if rc != 0:
+            raise DaemonError("vtysh -c '%s' failed: %s" % (command, (err or out).strip()))
+        return out
+
+    def running(self):
+        rc, out, _err = self.module.run_command([self.vtysh, "-c", "show bgp vrf default summary json"])
+        return rc == 0 and out.strip().startswith("{")
+
+    def validate(self, path):
+        rc, out, err = self.module.run_command([self.vtysh, "-C", "-f", path])
+        return rc == 0, (out + err).strip()
+
+    def state(self):
+        sessions = parse_frr_summary(self.show("show bgp vrf default summary json") or "{}")
+        try:
+            bfd = parse_frr_bfd(self.show("show bfd peers json") or "[]")
+        except (DaemonError, ValueError):
+            bfd = {}  # bfdd not running: no BFD state to report
+        return State(with_bfd(sessions, bfd))
+
+    def exports(self, session):
+        family = "ipv6" if session["family"] == "ipv6" else "ipv4"
+        return parse_frr_advertised(self.show("show bgp %s unicast neighbors %s advertised-routes json" % (family, session["peer"])))
+
+    def route_next_hops(self, prefix):
+        family = "ipv6" if ":" in prefix else "ip"
+        return parse_frr_route(self.show("show %s route %s json" % (family, prefix)) or "{}", prefix)
+
+    def _frr_reload(self, *args):
+        if not os.path.exists(self.reload_path):
+            raise DaemonError("%s is missing (Debian package frr-pythontools)" % self.reload_path)
+        return self.module.run_command([self.module.get_bin_path("python3", required=True), self.reload_path] + list(args))
+
+    def delta(self, path):
+        """The vtysh commands frr-reload.py would run to turn the running config into PATH."""
+        rc, out, err = self._frr_reload("--test", "--stdout", path)
+        if rc != 0:
+            raise DaemonError("frr-reload.py --test failed: %s" % (err or out).strip()[-2000:])
+        commands, section = [], None
+        for line in out.splitlines():
+            if line.startswith("Lines To Delete"):
+                section = "delete"
+            elif line.startswith("Lines To Add"):
+                section = "add"
+            elif section and line.strip() and not line.startswith("====") and " INFO: " not in line:
+                commands.append(line.rstrip())
+        return commands
+
+    def running_config(self):
+        text = self.show("show running-config")
+        lines = text.splitlines()
+        while lines and (not lines[0].strip() or lines[0].startswith(("Building configuration", "Current configuration"))):
+            lines.pop(0)
+        return "\n".join(lines) + "\n"
+
+    def reload(self, path):
+        rc, out, err = self._frr_reload("--reload", "--stdout", path)
+        if rc != 0:
+            raise DaemonError("frr-reload.py --reload failed: %s" % (err or out).strip()[-2000:])
+
+    def apply(self, tx, candidate, old, before):
+        """Snapshot the running config, frr-reload.py the file, post-check; on failure reload the snapshot and restore the file."""
+        params = tx.params
+        snapshot = tx.snapshot(self.running_config())
+        try:
+            tx.install(candidate, old)
+            try:
+                self.reload(tx.dest)
+            except DaemonError as exc:
+                broken, after = [str(exc)], self.state()
+            else:
+                tx.result["reloaded"] = True
+                broken, after = tx.post_check(before)
+            if broken and params["rollback"]:
+                # frr-reload.py saves the running config over frr.conf ("write")
+                # whenever it loads another file, so the snapshot goes first and
+                # the previous file is put back afterwards.
+                self.reload(snapshot)
+                tx.restore_file(old)
+                _ignored, after = tx.post_check(before, settle=0)
+                tx.finish(before, after)
+                tx.fail("apply failed, restored %s and reloaded the previous running configuration: %s" % (tx.dest, "; ".join(broken)),
+                        broken=broken, rolled_back=True)
+            tx.finish(before, after)
+            if broken:
+                tx.fail("apply failed (rollback disabled): %s" % "; ".join(broken), broken=broken)
+        finally:
+            os.unlink(snapshot)

@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a routing daemon driver provides on the controller.
+
+A driver is everything the model, the renderer, the plan and the routing
+role need to know about one daemon: which fabric roles may run it, its
+configuration file, packages and service, its capabilities, how an intent
+becomes its configuration text, and which configuration changes reset a
+session. The registry (daemons/__init__.py) lists the drivers.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDEN
+
+# Capabilities a driver may declare, and what each lets a fabric use.
+CAPABILITIES = {
+    "bfd": "BFD (fabric_bgp.bfd)",
+    "ttl_security": "GTSM (fabric_bgp.ttl_security)",
+    "graceful_restart": "graceful restart (fabric_bgp.graceful_restart)",
+    "password": "a TCP-MD5 key (fabric_bgp.password)",
+    "communities": "standard communities on VIPs (fabric_vips[].communities)",
+    "large_communities": "large communities on VIPs (fabric_vips[].large_communities)",
+    "drain": "draining with the graceful-shutdown community (anycast.fabric.drain)",
+}
+
+
+def diff_lines(diff):
+    """Added and removed lines of a routing_config diff ({before, after} texts)."""
+    if not diff:
+        return [], []
+    before = (diff.get("before") or "").splitlines()
+    after = (diff.get("after") or "").splitlines()
+    added, removed = [], []
+    for line in difflib.unified_diff(before, after, lineterm="", n=0):
+        if line.startswith(("+++", "---", "@@")):
+            continue
+        (added if line.startswith("+") else removed).append(line[1:])
+    return added, removed
+
+
+class Driver:
+    """One routing daemon, controller side. Subclasses set the attributes and implement view()."""
+
+    name = ""
+    # Fabric roles (node, tor, spine) that may run this daemon, and those it is the default for.
+    roles = frozenset()
+    default_for = frozenset()
+    config_file = ""  # the rendered file's name (rendered/<host>/<config_file>)
+    config_path = ""  # where it lives on the host
+    packages = ()  # Debian packages the routing role installs
+    service = ""  # the systemd unit the routing role keeps running
+    template = ""  # the Jinja2 template in plugin_utils/templates
+    capabilities = frozenset()  # keys of CAPABILITIES
+    # How the plan report introduces RV(commands) of routing_config (None: the daemon has no preview).
+    commands_title = None
+
+    def view(self, intent):
+        """The daemon-specific decisions for INTENT, as a dict the template lays out."""
+        raise NotImplementedError
+
+    def render(self, env, intent, password):
+        """The configuration text. ENV: the renderer's Jinja2 environment; PASSWORD: the key or None."""
+        return env.get_template(self.template).render(i=intent, v=self.view(intent), password=password)
+
+    def resets(self, intent, observed):
+        """Peer addresses of live sessions that the observed change would re-establish.
+
+        OBSERVED: {"config": routing_config result, "bgp": bgp_info result}.
+        The default is conservative: any change resets every live session.
+        """
+        sessions = (observed.get("bgp") or {}).get("sessions") or []
+        return set(s["peer"] for s in sessions)
+
+    def requirements(self, host, fabric):
+        """(capability, variable path, value) for everything HOST's configuration would need."""
+        bgp = fabric.bgp
+        needs = []
+        for key in ("bfd", "ttl_security", "graceful_restart"):
+            if bgp.get(key):
+                needs.append((key, "fabric_bgp.%s" % key, True))
+        if bgp.get("password") is not None:
+            needs.append(("password", "fabric_bgp.password", HIDDEN))
+        for vip in getattr(host, "vips", None) or ():
+            if vip.communities:
+                needs.append(("communities", vip.path + ".communities", list(vip.communities)))
+            if vip.large_communities:
+                needs.append(("large_communities", vip.path + ".large_communities", list(vip.large_communities)))
+        if host.role == "node":
+            needs.append(("drain", "fabric_daemon", self.name))
+        return needs
+
+    def problems(self, host, fabric):
+        """(variable path, value, reason) for each capability HOST would need that this daemon lacks."""
+        found = []
+        seen = set()
+        for capability, path, value in self.requirements(host, fabric):
+            if capability in self.capabilities or (capability, path) in seen:
+                continue
+            seen.add((capability, path))
+            what = CAPABILITIES.get(capability, capability)
+            if path == "fabric_daemon":
+                reason = "%s cannot do %s" % (self.name, what)
+            else:
+                reason = "fabric_daemon %s cannot do %s; change this setting or run another daemon on %s" % (self.name, what, host.name)
+            found.append((path, value, reason))
+        return found
+
+    def facts(self):
+        """What the routing role needs (lookup('anycast.fabric.fabric_data', 'daemon'))."""
+        return {
+            "name": self.name,
+            "roles": sorted(self.roles),
+            "config_file": self.config_file,
+            "config_path": self.config_path,
+            "packages": list(self.packages),
+            "service": self.service,
+            "capabilities": sorted(self.capabilities),
+        }

@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""BIRD 2 on nodes: the view its template lays out and the changes that reset a session."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILY_TAG
+from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver, diff_lines
+
+# BIRD session options: a change re-establishes the session (not just a policy update).
+BIRD_RESET = re.compile(r"^\s*(?:hold time|keepalive time|password|neighbor|source address|local as|ttl security|graceful restart)\b")
+_BLOCK = re.compile(r"^(template bgp|protocol bgp) (\S+)")
+
+
+def _bird_community(value):
+    return "(%s)" % ",".join(value.split(":"))
+
+
+def bird_view(intent):
+    bgp = intent["bgp"]
+    vips = {fam: [v["prefix"] for v in intent["vips"] if v["family"] == fam] for fam in FAMILY_TAG}
+    pods = {fam: [p["prefix"] for p in intent["pod_cidrs"] if p["family"] == fam] for fam in FAMILY_TAG}
+    filters = {}
+    for fam, entries in intent["export_policy"].items():
+        filters[fam] = [
+            {
+                "prefixes": entry["prefixes"],
+                "communities": [_bird_community(c) for c in entry["communities"]],
+                "large_communities": [_bird_community(c) for c in entry["large_communities"]],
+            }
+            for entry in entries
+        ]
+    return {
+        "vips": {fam: nets for fam, nets in vips.items() if nets},
+        "pods": {fam: nets for fam, nets in pods.items() if nets},
+        "filters": filters,
+        "bfd": bgp["bfd"],
+        "error_wait": "%d, %d" % tuple(bgp["error_wait_time"]),
+    }
+
+
+def bird_reset_protocols(diff, live_names):
+    """BIRD sessions a change would restart: every session for template changes, else the changed protocol."""
+    before = (diff or {}).get("before") or ""
+    after = (diff or {}).get("after") or ""
+    names = set()
+    added, removed = diff_lines(diff)
+    for text, changed in ((before, set(removed)), (after, set(added))):
+        block = None
+        for line in text.splitlines():
+            match = _BLOCK.match(line)
+            if match:
+                block = ("template", None) if match.group(1) == "template bgp" else ("protocol", match.group(2))
+            elif line.startswith("}"):
+                block = None
+            elif block and line in changed and BIRD_RESET.match(line):
+                if block[0] == "template":
+                    names.update(live_names)
+                else:
+                    names.add(block[1])
+    return names
+
+
+class Bird(Driver):
+    name = "bird"
+    roles = frozenset(["node"])
+    default_for = frozenset(["node"])
+    config_file = "bird.conf"
+    config_path = "/etc/bird/bird.conf"
+    packages = ("bird2",)
+    service = "bird"
+    template = "bird.conf.j2"
+    capabilities = frozenset(["bfd", "ttl_security", "graceful_restart", "password", "communities", "large_communities", "drain"])
+
+    def view(self, intent):
+        return bird_view(intent)
+
+    def resets(self, intent, observed):
+        # BIRD sessions are named after their protocol.
+        sessions = (observed.get("bgp") or {}).get("sessions") or []
+        names = bird_reset_protocols((observed.get("config") or {}).get("diff"), [s["name"] for s in sessions])
+        return set(s["peer"] for s in sessions if s["name"] in names)
