@@ -18,13 +18,13 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDE
 
 # Capabilities a driver may declare, and what each lets a fabric use.
 CAPABILITIES = {
-    "bfd": "BFD (fabric_bgp.bfd)",
-    "ttl_security": "GTSM (fabric_bgp.ttl_security)",
-    "graceful_restart": "graceful restart (fabric_bgp.graceful_restart)",
-    "password": "a TCP-MD5 key (fabric_bgp.password)",
-    "communities": "standard communities on VIPs (fabric_vips[].communities)",
-    "large_communities": "large communities on VIPs (fabric_vips[].large_communities)",
-    "drain": "draining with the graceful-shutdown community (anycast.fabric.drain)",
+    "bfd": "BFD",
+    "ttl_security": "GTSM (TTL security)",
+    "graceful_restart": "graceful restart",
+    "password": "TCP-MD5 keys",
+    "communities": "communities",
+    "large_communities": "large communities",
+    "drain": "draining (the graceful-shutdown community)",
 }
 
 
@@ -103,9 +103,9 @@ class Driver:
             seen.add((capability, path))
             what = CAPABILITIES.get(capability, capability)
             if path == "fabric_daemon":
-                reason = "%s cannot do %s" % (self.name, what)
+                reason = "%s cannot do %s, which every node needs" % (self.name, what)
             else:
-                reason = "fabric_daemon %s cannot do %s; change this setting or run another daemon on %s" % (self.name, what, host.name)
+                reason = "fabric_daemon %s cannot do %s: change this setting, or run another daemon on this host" % (self.name, what)
             found.append((path, value, reason))
         return found
 
