@@ -16,14 +16,79 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import community, parse_ip, unusable_address
+from ansible_collections.anycast.fabric.plugins.module_utils._schema import REQUIRED, Field, Table, default_value
+from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import NAME_RULE, community, parse_ip, unusable_address
 from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import key_text
 from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import MAX_ASN, asn_problem
 
-UPSTREAM_KEYS = ("name", "address", "asn", "local_address", "import", "max_prefixes")
 IMPORTS = ("none", "default")
 DEFAULT_ROUTES = {4: ipaddress.ip_network("0.0.0.0/0"), 6: ipaddress.ip_network("::/0")}
 MAX_PREPEND = 10
+MAX_MED = 4294967295
+
+# One entry of `fabric_upstreams`: one eBGP session of a spine.
+UPSTREAM_TABLE = Table(
+    "fabric_upstreams",
+    (
+        Field("name", "name", "the upstream's name (BGP description); unique per spine", default=REQUIRED, rule=NAME_RULE),
+        Field("address", "address", "the upstream router's address; its family is the session's", default=REQUIRED),
+        Field(
+            "asn",
+            "integer",
+            "the upstream's ASN",
+            default=REQUIRED,
+            min=1,
+            max=MAX_ASN - 1,
+            restrictions="not 23456 or 65535 (reserved); must differ from the spine's",
+        ),
+        Field(
+            "local_address",
+            "interface",
+            "the spine's own address on that link",
+            default=REQUIRED,
+            doc_type="IP address with `/len`",
+            restrictions="needs the link's `/len`; `address` must lie in it",
+        ),
+        Field(
+            "import",
+            "string",
+            "what is accepted from the upstream: nothing, or only the default route (`0.0.0.0/0`, `::/0`)",
+            default="none",
+            choices=IMPORTS,
+        ),
+        Field("max_prefixes", "integer", "the session drops when the upstream sends more", default=10, min=1, max=4294967295),
+    ),
+    key="Key",
+)
+UPSTREAM_KEYS = UPSTREAM_TABLE.names()
+SCHEMA_TABLES = (UPSTREAM_TABLE,)
+_UPSTREAM = dict((f.name, f) for f in UPSTREAM_TABLE.fields)
+
+# The VIP keys that scope it to sites and weigh it at each site's edge.
+SCOPE_FIELDS = (
+    Field(
+        "sites",
+        "list",
+        "a regional VIP: only the nodes of these sites announce it. Fabric-wide VIP lists can list it; nodes of other sites leave it out",
+        default_text="all sites (a global VIP)",
+        items=Field("site", "name"),
+        restrictions="at least one site; every site named must have nodes",
+    ),
+    Field(
+        "prepend",
+        "mapping",
+        "at that site's edge, the VIP is announced with the spine's ASN prepended that many times (active/standby designs)",
+        default_text="none",
+        restrictions="`{site: 1-%d}`" % MAX_PREPEND,
+    ),
+    Field(
+        "med",
+        "mapping",
+        "at that site's edge, the VIP is announced with this MED",
+        default_text="none",
+        restrictions="`{site: 0-%d}`" % MAX_MED,
+    ),
+)
 
 
 @dataclass
@@ -86,13 +151,13 @@ def _read_upstream(reader, path, item):
     if given is None:
         return None
     before = len(reader.problems)
-    for key in ("name", "address", "asn", "local_address"):
-        if given.get(key) is None:
-            reader.fail("%s.%s" % (path, key), None, "is required")
+    for spec in UPSTREAM_TABLE.fields:
+        if spec.required and given.get(spec.name) is None:
+            reader.fail("%s.%s" % (path, spec.name), None, "is required")
     if len(reader.problems) != before:
         return None
     name = reader.name(path + ".name", given["name"], "an upstream name")
-    asn = reader.integer(path + ".asn", given["asn"], 1, MAX_ASN - 1)
+    asn = reader.field(path + ".asn", _UPSTREAM["asn"], given["asn"])
     if asn is not None and asn_problem(asn):
         reader.fail(path + ".asn", asn, asn_problem(asn))
     address, reason = parse_ip(given["address"], "address")
@@ -110,8 +175,8 @@ def _read_upstream(reader, path, item):
             reader.fail(path + ".address", str(address), "is not on the link of local_address (%s)" % local_net)
         if local is not None and local == address:
             reader.fail(path + ".local_address", given["local_address"], "is the upstream's own address")
-    imports = reader.choice(path + ".import", given.get("import", "none"), IMPORTS)
-    cap = reader.integer(path + ".max_prefixes", given.get("max_prefixes", 10), 1, 4294967295)
+    imports = reader.field(path + ".import", _UPSTREAM["import"], given.get("import", default_value(_UPSTREAM["import"])))
+    cap = reader.field(path + ".max_prefixes", _UPSTREAM["max_prefixes"], given.get("max_prefixes", default_value(_UPSTREAM["max_prefixes"])))
     if len(reader.problems) != before:
         return None
     return Upstream(name=name, path=path, address=address, asn=asn, local=local, local_net=local_net, imports=imports, max_prefixes=cap)
@@ -130,7 +195,7 @@ def read_scope(reader, path, item):
         if not sites and isinstance(raw, list):
             reader.fail(path + ".sites", raw, "must list at least one site (leave it out for a global VIP)")
     prepend = _per_site(reader, path + ".prepend", item.get("prepend"), 1, MAX_PREPEND)
-    med = _per_site(reader, path + ".med", item.get("med"), 0, 4294967295)
+    med = _per_site(reader, path + ".med", item.get("med"), 0, MAX_MED)
     return sites, prepend, med
 
 

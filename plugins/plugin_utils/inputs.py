@@ -13,6 +13,7 @@ import functools
 import ipaddress
 import re
 
+from ansible_collections.anycast.fabric.plugins.module_utils import _schema
 from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import key_text
 
 # Every pattern is applied with fullmatch(): `$` would let a trailing newline through.
@@ -36,8 +37,8 @@ HOSTNAME_FIRST_RE = re.compile(r"[A-Za-z0-9]")
 DIGITS_RE = re.compile(r"[0-9]+")  # str.isdigit() also accepts '²' and other non-ASCII digits
 # More digits than any range the model checks: refused before int() runs
 # (Python refuses to convert strings of more than 4,300 digits).
-MAX_DIGITS = 20
-HIDDEN = "<hidden>"
+MAX_DIGITS = _schema.MAX_DIGITS
+HIDDEN = _schema.HIDDEN
 # Keys that look like secrets: an unknown key named so is reported without its value.
 SECRET_KEY_RE = re.compile(r"pass|secret|key|token|auth|md5|cred", re.IGNORECASE)
 # An IP address or prefix as text: digits, hex, '.', ':' and one '/'. No
@@ -108,7 +109,7 @@ def unusable_address(address, peering=True):
 
 def is_int(value):
     # YAML booleans are ints in Python; "true" is never a valid ASN or timer.
-    return isinstance(value, int) and not isinstance(value, bool)
+    return _schema.is_int(value)
 
 
 class Reader:
@@ -125,6 +126,45 @@ class Reader:
     def get(self, name, default=None):
         return self.variables.get(name, default)
 
+    # Declared fields (plugins/module_utils/_schema.py) -----------------------
+
+    def field(self, path, field, value):
+        """VALUE checked against FIELD (a leaf of the schema); None when refused.
+
+        Every problem is recorded with the host, PATH (plus the item's index for
+        lists) and the value as written, or HIDDEN for a secret field.
+        """
+        checked, errors = _schema.check(field, value)
+        for suffix, shown, reason in errors:
+            self.fail(path + suffix, shown, reason)
+        return checked
+
+    def fields(self, path, table, value, secret=False):
+        """The mapping VALUE read key by key against TABLE: {name: checked value}.
+
+        Absent keys take their default (REQUIRED keys missing are reported as
+        "is required"); unknown keys are refused as dict_of() does. Keys whose
+        type is not a leaf type are returned as given, for their own reader.
+        Returns None when VALUE is not a mapping.
+        """
+        given = self.dict_of(path, value, table.names(), secret=secret)
+        if given is None:
+            return None
+        out = {}
+        for item in table.fields:
+            sub = "%s.%s" % (path, item.name)
+            raw = given.get(item.name)
+            if raw is None and item.required:
+                self.fail(sub, None, "is required")
+                out[item.name] = None
+            elif item.name not in given:
+                out[item.name] = _schema.default_value(item)
+            elif item.type in _schema.LEAF_TYPES:
+                out[item.name] = self.field(sub, item, raw)
+            else:
+                out[item.name] = raw
+        return out
+
     # Scalars -----------------------------------------------------------------
 
     def name(self, path, value, what="a name"):
@@ -140,14 +180,10 @@ class Reader:
         return value
 
     def integer(self, path, value, low, high, unit=""):
-        # The length is checked before int() runs: no digit string, however
-        # long, turns into an exception instead of this message.
-        if isinstance(value, str) and len(value) <= MAX_DIGITS and DIGITS_RE.fullmatch(value):
-            value = int(value)
-        if not is_int(value) or not low <= value <= high:
+        number = _schema.as_integer(value, low, high)
+        if number is None:
             self.fail(path, value, "must be an integer from %d to %d%s" % (low, high, unit))
-            return None
-        return value
+        return number
 
     def boolean(self, path, value):
         if not isinstance(value, bool):

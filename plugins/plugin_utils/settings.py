@@ -5,34 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDEN
-
-
-# Safe defaults. Each one is documented in docs/data-model.md; keep them in step.
-BGP_DEFAULTS = {
-    # Data-center timers: a dead peer without BFD is dropped after 9 s, not
-    # the 180-240 s of the daemons' own defaults.
-    "keepalive_time": 3,
-    "hold_time": 9,
-    # BFD removes a silently dead node from ECMP in about 0.3 s; the same
-    # explicit timers are rendered on both ends so detection is symmetric.
-    "bfd": True,
-    "bfd_interval_ms": 100,
-    "bfd_multiplier": 3,
-    # Off: a ToR acting as graceful-restart helper keeps a dead node's routes
-    # as stale for the restart time, which defeats BFD.
-    "graceful_restart": False,
-    "password": None,
-    # GTSM makes FRR run multihop BFD, which BIRD's single-hop BFD never
-    # answers; the model refuses the combination with BFD.
-    "ttl_security": False,
-    "max_prefixes": 100,
-    "ecmp_paths": 64,
-    # BIRD only: after a session error, BIRD waits `error wait time` before it
-    # reconnects (60-300 s by default); these bring a node back within seconds.
-    "connect_retry_time": 2,
-    "error_wait_time": [1, 30],
-}
+from ansible_collections.anycast.fabric.plugins.module_utils._schema import REQUIRED, Field, Table
 
 ASN_SCHEMES = ("per_rack", "per_node")
 PRIVATE_ASN_BASE = 4200000000
@@ -40,70 +13,142 @@ RESERVED_ASNS = {0: "reserved (RFC 7607)", 23456: "AS_TRANS (RFC 6793)", 65535: 
 MAX_ASN = 4294967295
 PASSWORD_MAX = 80  # TCP-MD5 keys are at most 80 bytes (Linux TCP_MD5SIG_MAXKEYLEN)
 
+_SECONDS = Field("seconds", "integer", min=1, max=65535, unit="s")
+
+# `fabric_bgp`: every key, its check and its safe default, declared once. The
+# reasons behind the defaults are in docs/rendering.md.
+BGP_FIELDS = (
+    # Data-center timers: a dead peer without BFD is dropped after 9 s, not
+    # the 180-240 s of the daemons' own defaults.
+    Field(
+        "keepalive_time",
+        "integer",
+        "all sessions",
+        default=3,
+        min=1,
+        max=21845,
+        unit="s",
+        restrictions="must be lower than `hold_time`",
+    ),
+    Field("hold_time", "integer", "all sessions", default=9, min=3, max=65535, unit="s"),
+    # BFD removes a silently dead node from ECMP in about 0.3 s; the same
+    # explicit timers are rendered on both ends so detection is symmetric.
+    Field("bfd", "boolean", "all sessions", default=True),
+    Field("bfd_interval_ms", "integer", "all BFD sessions (min rx = min tx)", default=100, min=10, max=60000, unit="ms"),
+    Field("bfd_multiplier", "integer", "all BFD sessions", default=3, min=2, max=255),
+    # Off: a ToR acting as graceful-restart helper keeps a dead node's routes
+    # as stale for the restart time, which defeats BFD.
+    Field("graceful_restart", "boolean", "all hosts", default=False),
+    # Both daemons take the key as one word; BIRD quotes it (and has no
+    # escapes), so quotes and backslashes are refused. The kernel's limit is
+    # in bytes: a key of 41 two-byte characters is 82 bytes, too long.
+    Field(
+        "password",
+        "string",
+        "TCP-MD5 key of every fabric session (the kernel's limit counts bytes)",
+        default=None,
+        nullable=True,
+        secret=True,
+        min_length=1,
+        max_length=PASSWORD_MAX,
+        length_unit="bytes",
+        charset="word",
+    ),
+    # GTSM makes FRR run multihop BFD, which BIRD's single-hop BFD never
+    # answers; the model refuses the combination with BFD.
+    Field(
+        "ttl_security",
+        "boolean",
+        "all sessions (GTSM, one hop)",
+        default=False,
+        restrictions="cannot be `true` while `bfd` is `true`",
+    ),
+    Field(
+        "max_prefixes",
+        "integer",
+        "the ToR's limit per node session; the spine's per ToR session is `max_prefixes` × nodes in that ToR's rack. "
+        "A node that would announce more prefixes of one family (VIPs plus pod CIDRs) is refused at validation, "
+        "since its ToRs would drop the session",
+        default=100,
+        min=1,
+        max=4294967295,
+    ),
+    Field("ecmp_paths", "integer", "ToRs and spines (`maximum-paths`)", default=64, min=1, max=256),
+    # BIRD only: after a session error, BIRD waits `error wait time` before it
+    # reconnects (60-300 s by default); these bring a node back within seconds.
+    Field("connect_retry_time", "integer", "BIRD only", default=2, min=1, max=65535, unit="s"),
+    Field(
+        "error_wait_time",
+        "list",
+        "BIRD only",
+        default=[1, 30],
+        items=_SECONDS,
+        length=2,
+        message="must be a list of two integers [min, max] in seconds",
+        restrictions="`[min, max]`, min ≤ max",
+    ),
+)
+BGP_TABLE = Table("fabric_bgp", BGP_FIELDS, key="Key", columns=("type", "default", "restrictions", "description"))
+BGP_DEFAULTS = BGP_TABLE.defaults()
+
+# The variables that must be the same on every fabric host.
+FABRIC_FIELDS = (
+    Field(
+        "fabric_anycast_pools",
+        "list",
+        "the prefixes every VIP must lie in; prefixes with no host bits set, disjoint within an IP version",
+        default=REQUIRED,
+        default_text="**required** (may be `[]`, but then no VIP is valid)",
+        items=Field("prefix", "prefix"),
+        example="`[198.51.100.0/24, 2001:db8:ac::/48]`",
+    ),
+    Field(
+        "fabric_bgp",
+        "mapping",
+        "the BGP policy of every fabric session, keys below; `null` or `{}` means all defaults",
+        default_text="every key has a default",
+        secret=True,
+        example='`{password: "{{ vault_key }}", max_prefixes: 50}`',
+    ),
+    Field(
+        "fabric_node_asn_scheme",
+        "string",
+        "how nodes without `fabric_asn` get their ASN (see [Node ASNs](#node-asns))",
+        default="per_rack",
+        choices=ASN_SCHEMES,
+        example="`per_node`",
+    ),
+    Field(
+        "fabric_node_asn_base",
+        "integer",
+        "the first ASN of the derived node ASNs",
+        default=PRIVATE_ASN_BASE,
+        min=1,
+        max=MAX_ASN - 1,
+        restrictions="not 23456 or 65535 (reserved)",
+        example="`64512`",
+    ),
+)
+FABRIC_TABLE = Table("fabric_variables", FABRIC_FIELDS, key="Variable", columns=("type", "default", "restrictions", "description", "example"))
+# Defaults of the fabric-wide variables that have one.
+FABRIC_DEFAULTS = FABRIC_TABLE.defaults()
+
+SCHEMA_TABLES = (BGP_TABLE, FABRIC_TABLE)
+
 
 def read_bgp(reader, value):
     """Validate `fabric_bgp` and merge it over the defaults."""
     path = "fabric_bgp"
-    given = reader.dict_of(path, value, BGP_DEFAULTS, secret=True)
-    if given is None:
+    # Never echoes a value, not even a wrong one: fabric_bgp holds the key.
+    bgp = reader.fields(path, BGP_TABLE, value, secret=True)
+    if bgp is None:
         return dict(BGP_DEFAULTS)
-    bgp = dict(BGP_DEFAULTS)
-    for key, raw in given.items():
-        if key not in BGP_DEFAULTS:
-            continue
-        sub = "%s.%s" % (path, key)
-        if key in ("bfd", "graceful_restart", "ttl_security"):
-            bgp[key] = reader.boolean(sub, raw)
-        elif key == "keepalive_time":
-            bgp[key] = reader.integer(sub, raw, 1, 21845, " seconds")
-        elif key == "hold_time":
-            bgp[key] = reader.integer(sub, raw, 3, 65535, " seconds")
-        elif key == "bfd_interval_ms":
-            bgp[key] = reader.integer(sub, raw, 10, 60000, " milliseconds")
-        elif key == "bfd_multiplier":
-            bgp[key] = reader.integer(sub, raw, 2, 255)
-        elif key == "max_prefixes":
-            bgp[key] = reader.integer(sub, raw, 1, 4294967295)
-        elif key == "ecmp_paths":
-            bgp[key] = reader.integer(sub, raw, 1, 256)
-        elif key == "connect_retry_time":
-            bgp[key] = reader.integer(sub, raw, 1, 65535, " seconds")
-        elif key == "error_wait_time":
-            bgp[key] = _error_wait(reader, sub, raw)
-        elif key == "password":
-            bgp[key] = _password(reader, sub, raw)
+    low_high = bgp["error_wait_time"]
+    if low_high is not None and low_high[0] > low_high[1]:
+        reader.fail(path + ".error_wait_time", value["error_wait_time"], "the first value (min) must not exceed the second (max)")
+        bgp["error_wait_time"] = None
     _cross_check(reader, bgp)
     return bgp
-
-
-def _error_wait(reader, path, raw):
-    if not isinstance(raw, (list, tuple)) or len(raw) != 2:
-        reader.fail(path, raw, "must be a list of two integers [min, max] in seconds")
-        return None
-    low = reader.integer(path + "[0]", raw[0], 1, 65535, " seconds")
-    high = reader.integer(path + "[1]", raw[1], 1, 65535, " seconds")
-    if low is not None and high is not None and low > high:
-        reader.fail(path, raw, "the first value (min) must not exceed the second (max)")
-        return None
-    return [low, high]
-
-
-def _password(reader, path, raw):
-    if raw is None:
-        return None
-    # Both daemons take the key as one word; BIRD quotes it (and has no
-    # escapes), so quotes and backslashes are refused. The kernel's limit is
-    # in bytes: a key of 41 two-byte characters is 82 bytes, too long.
-    bad = (
-        not isinstance(raw, str)
-        or not 1 <= len(raw.encode("utf-8", "surrogatepass")) <= PASSWORD_MAX
-        or any(c.isspace() or c in "\"'\\" or not c.isprintable() for c in raw)
-    )
-    if bad:
-        # Never echo a secret back, not even a wrong one.
-        reader.fail(path, HIDDEN, "must be 1-%d bytes (UTF-8) of printable characters without spaces, quotes or backslashes" % PASSWORD_MAX)
-        return None
-    return raw
 
 
 def _cross_check(reader, bgp):
@@ -120,8 +165,8 @@ def _cross_check(reader, bgp):
 
 
 def read_asn_scheme(reader, scheme, base):
-    scheme = reader.choice("fabric_node_asn_scheme", scheme, ASN_SCHEMES)
-    base = reader.integer("fabric_node_asn_base", base, 1, MAX_ASN - 1)
+    scheme = reader.field("fabric_node_asn_scheme", FABRIC_TABLE.field("fabric_node_asn_scheme"), scheme)
+    base = reader.field("fabric_node_asn_base", FABRIC_TABLE.field("fabric_node_asn_base"), base)
     if base is not None and base in RESERVED_ASNS:
         reader.fail("fabric_node_asn_base", base, "is %s" % RESERVED_ASNS[base])
         base = None

@@ -1,0 +1,462 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Declarative leaf schema: each input value declared once, as data.
+
+A `Field` says what one inventory value may be (type, range, unit, choices,
+character set, length, default, description, secret or not). From the same
+declaration:
+
+- `check(field, value)` validates a leaf value and returns the value (normalised:
+  digit strings become integers) or the reasons it is refused, worded the way the
+  fabric's error reports have always worded them;
+- `markdown(table)` writes the documentation table of a `Table` of fields
+  (scripts/data-model.py puts those tables into docs/data-model.md).
+
+Standard library only, no Ansible import: it can run on managed hosts too.
+Values that need more than a leaf check (IP addresses, prefixes, communities,
+cross-field rules) declare their type here for the documentation and are read
+by the controller's Reader (plugins/plugin_utils/inputs.py).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+# Shown instead of the value of a secret field, valid or not.
+HIDDEN = "<hidden>"
+
+# A string of more digits than this is refused before int() runs: no
+# digit string, however long, turns into an exception.
+MAX_DIGITS = 20
+_DIGITS_RE = re.compile(r"[0-9]+")  # str.isdigit() also accepts '²' and other non-ASCII digits
+
+UNITS = {"s": "seconds", "ms": "milliseconds"}
+
+# Leaf types that check() validates itself.
+LEAF_TYPES = ("integer", "boolean", "string", "list")
+# Types that are only declared here (documentation, dispatch); their reader lives elsewhere.
+DECLARED_TYPES = ("name", "address", "interface", "prefix", "community", "mapping", "any")
+TYPE_TEXT = {
+    "integer": "integer",
+    "boolean": "boolean",
+    "string": "string",
+    "list": "list",
+    "name": "name",
+    "address": "IP address",
+    "interface": "IP address, optional `/len`",
+    "prefix": "prefix",
+    "community": "community",
+    "mapping": "mapping",
+    "any": "any",
+}
+
+
+def _word_char(char):
+    return char.isprintable() and not char.isspace() and char not in "\"'\\"
+
+
+# Character sets a string field may name: a predicate per character and the
+# text used in messages and docs.
+CHARSETS = {
+    "word": (_word_char, "printable characters without spaces, quotes or backslashes"),
+}
+
+
+class _Required:
+    def __repr__(self):
+        return "REQUIRED"
+
+
+class _NoDefault:
+    def __repr__(self):
+        return "NO_DEFAULT"
+
+
+REQUIRED = _Required()  # the value must be given
+NO_DEFAULT = _NoDefault()  # optional; absent means "not set"
+
+
+class Field:
+    """One input value: a variable, or a key of a mapping.
+
+    name          the variable or key name
+    type          one of LEAF_TYPES or DECLARED_TYPES
+    description   one line of Markdown for the docs table
+    default       the value used when absent, REQUIRED, or NO_DEFAULT
+    default_text  the docs' text for the default when it is not a plain value
+    min, max      integer range (inclusive); unit: 's' or 'ms' (see UNITS)
+    choices       allowed values (strings)
+    pattern       a compiled regex the whole string must match (fullmatch)
+    rule          the wording of pattern (or of the whole type) in messages and docs
+    min_length, max_length, length_unit ('characters' or 'bytes', UTF-8)
+    charset       a key of CHARSETS: every character must pass it
+    nullable      None (null) is a valid value, kept as None
+    secret        never echo the value: errors show HIDDEN
+    items         a Field for the items of a list; length: exact list length
+    message       the reason given when the value is refused (overrides the generated one)
+    restrictions  extra docs text for the Restrictions column (cross-field rules...)
+    roles         the roles a per-host variable applies to (docs)
+    example       an example value for the docs (Markdown)
+    doc_type      the docs' text for the type when the generated one says too little
+    """
+
+    __slots__ = (
+        "name",
+        "type",
+        "description",
+        "default",
+        "default_text",
+        "min",
+        "max",
+        "unit",
+        "choices",
+        "pattern",
+        "rule",
+        "min_length",
+        "max_length",
+        "length_unit",
+        "charset",
+        "nullable",
+        "secret",
+        "items",
+        "length",
+        "message",
+        "restrictions",
+        "roles",
+        "example",
+        "doc_type",
+    )
+
+    def __init__(
+        self,
+        name,
+        type,
+        description="",
+        default=NO_DEFAULT,
+        default_text=None,
+        min=None,
+        max=None,
+        unit=None,
+        choices=None,
+        pattern=None,
+        rule=None,
+        min_length=None,
+        max_length=None,
+        length_unit="characters",
+        charset=None,
+        nullable=False,
+        secret=False,
+        items=None,
+        length=None,
+        message=None,
+        restrictions=None,
+        roles=None,
+        example=None,
+        doc_type=None,
+    ):
+        if type not in LEAF_TYPES + DECLARED_TYPES:
+            raise ValueError("field %s: unknown type %r" % (name, type))
+        if unit is not None and unit not in UNITS:
+            raise ValueError("field %s: unknown unit %r" % (name, unit))
+        if charset is not None and charset not in CHARSETS:
+            raise ValueError("field %s: unknown charset %r" % (name, charset))
+        if type == "integer" and (min is None or max is None):
+            raise ValueError("field %s: an integer needs min and max" % name)
+        self.name = name
+        self.type = type
+        self.description = description
+        self.default = default
+        self.default_text = default_text
+        self.min = min
+        self.max = max
+        self.unit = unit
+        self.choices = tuple(choices) if choices is not None else None
+        self.pattern = pattern
+        self.rule = rule
+        self.min_length = min_length
+        self.max_length = max_length
+        self.length_unit = length_unit
+        self.charset = charset
+        self.nullable = nullable
+        self.secret = secret
+        self.items = items
+        self.length = length
+        self.message = message
+        self.restrictions = restrictions
+        self.roles = tuple(roles) if roles is not None else None
+        self.example = example
+        self.doc_type = doc_type
+
+    @property
+    def required(self):
+        return self.default is REQUIRED
+
+    def __repr__(self):
+        return "Field(%r, %r)" % (self.name, self.type)
+
+
+class Table:
+    """A documented group of fields: the keys of one mapping, or a set of variables.
+
+    name      the generator's marker name (docs: `BEGIN generated: NAME`)
+    fields    the Field objects, in the order they are documented
+    key       the header of the first column ("Variable", "Key")
+    columns   which columns follow it, from COLUMNS
+    """
+
+    __slots__ = ("name", "fields", "key", "columns")
+
+    def __init__(self, name, fields, key="Key", columns=("type", "default", "restrictions", "description")):
+        for column in columns:
+            if column not in COLUMNS:
+                raise ValueError("table %s: unknown column %r" % (name, column))
+        self.name = name
+        self.fields = tuple(fields)
+        self.key = key
+        self.columns = tuple(columns)
+
+    def field(self, name):
+        for item in self.fields:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+    def names(self):
+        return tuple(f.name for f in self.fields)
+
+    def defaults(self):
+        """{name: default} of the fields that have a plain default."""
+        return dict((f.name, default_value(f)) for f in self.fields if f.default is not REQUIRED and f.default is not NO_DEFAULT)
+
+
+def default_value(field):
+    """The value FIELD takes when absent: a copy of its default, or None (REQUIRED, NO_DEFAULT)."""
+    if field.default is REQUIRED or field.default is NO_DEFAULT:
+        return None
+    return list(field.default) if isinstance(field.default, list) else field.default
+
+
+# Checking ---------------------------------------------------------------------
+
+
+def check(field, value):
+    """Validate VALUE against FIELD (a leaf type).
+
+    Returns (value, errors): the normalised value (None when refused) and a
+    list of (suffix, shown, reason), suffix being '' or a sub-path such as
+    '[0]', shown the value to report (HIDDEN for a secret field).
+    """
+    if value is None and field.nullable:
+        return None, []
+    checker = _CHECKERS.get(field.type)
+    if checker is None:
+        raise ValueError("field %s: type %s is read by its own reader, not by check()" % (field.name, field.type))
+    return checker(field, value)
+
+
+def _refuse(field, value, reason, suffix=""):
+    return None, [(suffix, HIDDEN if field.secret else value, field.message or reason)]
+
+
+def integer_reason(field):
+    unit = " %s" % UNITS[field.unit] if field.unit else ""
+    return "must be an integer from %d to %d%s" % (field.min, field.max, unit)
+
+
+def is_int(value):
+    # YAML booleans are ints in Python; "true" is never a valid number.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def as_integer(value, low, high):
+    """VALUE (an integer, or a string of at most MAX_DIGITS ASCII digits) if it is in [LOW, HIGH], else None."""
+    # The length is checked before int() runs: no digit string, however
+    # long, turns into an exception instead of a refusal.
+    if isinstance(value, str) and len(value) <= MAX_DIGITS and _DIGITS_RE.fullmatch(value):
+        value = int(value)
+    if not is_int(value) or not low <= value <= high:
+        return None
+    return value
+
+
+def _check_integer(field, value):
+    number = as_integer(value, field.min, field.max)
+    if number is None:
+        return _refuse(field, value, integer_reason(field))
+    return number, []
+
+
+def _check_boolean(field, value):
+    if not isinstance(value, bool):
+        return _refuse(field, value, "must be true or false")
+    return value, []
+
+
+def string_reason(field):
+    if field.choices is not None:
+        return "must be one of: %s" % ", ".join(field.choices)
+    if field.rule:
+        return "must be %s" % field.rule
+    low = field.min_length if field.min_length is not None else 0
+    size = "%d-%d" % (low, field.max_length) if field.max_length is not None else "at least %d" % low
+    unit = "bytes (UTF-8)" if field.length_unit == "bytes" else "characters"
+    chars = " of %s" % CHARSETS[field.charset][1] if field.charset else ""
+    return "must be %s %s%s" % (size, unit, chars)
+
+
+def _length(field, value):
+    if field.length_unit == "bytes":
+        return len(value.encode("utf-8", "surrogatepass"))
+    return len(value)
+
+
+def _check_string(field, value):
+    if field.choices is not None:
+        # Membership only: a list or mapping is never one of the choices.
+        if not isinstance(value, str) or value not in field.choices:
+            return _refuse(field, value, string_reason(field))
+        return value, []
+    bad = not isinstance(value, str)
+    if not bad and field.min_length is not None and _length(field, value) < field.min_length:
+        bad = True
+    if not bad and field.max_length is not None and _length(field, value) > field.max_length:
+        bad = True
+    if not bad and field.pattern is not None and not field.pattern.fullmatch(value):
+        bad = True
+    if not bad and field.charset is not None:
+        allowed = CHARSETS[field.charset][0]
+        bad = not all(allowed(c) for c in value)
+    if bad:
+        return _refuse(field, value, string_reason(field))
+    return value, []
+
+
+def _check_list(field, value):
+    if not isinstance(value, (list, tuple)) or (field.length is not None and len(value) != field.length):
+        return _refuse(field, value, "must be a list" + (" of %d items" % field.length if field.length is not None else ""))
+    out, errors = [], []
+    for index, item in enumerate(value):
+        if field.items is None:
+            out.append(item)
+            continue
+        checked, problems = check(field.items, item)
+        errors.extend(("[%d]%s" % (index, suffix), shown, reason) for suffix, shown, reason in problems)
+        out.append(checked)
+    if errors:
+        return None, errors
+    return out, []
+
+
+_CHECKERS = {"integer": _check_integer, "boolean": _check_boolean, "string": _check_string, "list": _check_list}
+
+
+# Documentation ------------------------------------------------------------------
+
+COLUMNS = {
+    "type": "Type",
+    "default": "Default",
+    "restrictions": "Restrictions",
+    "roles": "Roles",
+    "example": "Example",
+    "description": "Description",
+}
+
+
+def literal(value):
+    """VALUE as YAML-ish inline code: `3`, `true`, `null`, `[1, 30]`, `per_rack`."""
+    if value is None:
+        return "`null`"
+    if isinstance(value, bool):
+        return "`%s`" % ("true" if value else "false")
+    if isinstance(value, (list, tuple)):
+        return "`[%s]`" % ", ".join(literal(v).strip("`") for v in value)
+    return "`%s`" % (value,)
+
+
+def type_text(field):
+    if field.doc_type is not None:
+        return field.doc_type
+    if field.type == "list" and field.items is not None:
+        if field.items.doc_type is not None:
+            return "list, items: %s" % field.items.doc_type
+        what = _plural(type_text(field.items))
+        return "list of %s" % ("%d %s" % (field.length, what) if field.length else what)
+    if field.type == "string" and field.choices is not None:
+        return " or ".join(literal(c) for c in field.choices) if len(field.choices) <= 2 else "one of " + ", ".join(literal(c) for c in field.choices)
+    text = TYPE_TEXT[field.type]
+    if field.nullable:
+        text += " or `null`"
+    return text
+
+
+def _plural(noun):
+    if noun.endswith(("x", "ss")):
+        return noun + "es"
+    if noun.endswith("y"):
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def default_text(field):
+    if field.default_text is not None:
+        return field.default_text
+    if field.default is REQUIRED:
+        return "**required**"
+    if field.default is NO_DEFAULT:
+        return "none"
+    return literal(field.default)
+
+
+def restrictions_text(field):
+    parts = []
+    inner = field.items if field.type == "list" and field.items is not None else field
+    if inner.type == "integer":
+        unit = " %s" % inner.unit if inner.unit else ""
+        parts.append("%d-%d%s" % (inner.min, inner.max, unit))
+    if inner.type == "string" and inner.choices is None:
+        if inner.rule:
+            parts.append(inner.rule)
+        elif inner.max_length is not None:
+            low = inner.min_length if inner.min_length is not None else 0
+            unit = "bytes (UTF-8)" if inner.length_unit == "bytes" else "characters"
+            parts.append("%d-%d %s" % (low, inner.max_length, unit))
+        if inner.charset and not inner.rule:
+            parts.append(CHARSETS[inner.charset][1])
+    if inner.type not in LEAF_TYPES and inner.rule:
+        parts.append(inner.rule)
+    if field.secret:
+        parts.append("secret: its value is never shown in errors")
+    if field.restrictions:
+        parts.append(field.restrictions)
+    return "; ".join(parts)
+
+
+def _cell(text):
+    text = "" if text is None else str(text)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(table):
+    """The Markdown lines of TABLE (a header, a rule, one row per field)."""
+    headers = [table.key] + [COLUMNS[c] for c in table.columns]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _h in headers) + "|"]
+    for field in table.fields:
+        cells = ["`%s`" % field.name]
+        for column in table.columns:
+            if column == "type":
+                cells.append(type_text(field))
+            elif column == "default":
+                cells.append(default_text(field))
+            elif column == "restrictions":
+                cells.append(restrictions_text(field))
+            elif column == "roles":
+                cells.append(", ".join(field.roles) if field.roles else "all")
+            elif column == "example":
+                cells.append(field.example or "")
+            else:
+                cells.append(field.description)
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines
