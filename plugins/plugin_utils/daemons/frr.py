@@ -29,7 +29,6 @@ FRR_COMMUNITY_NAMES = {GSHUT: "graceful-shutdown"}
 FRR_RESET = re.compile(r"^\s*(?:no )?(?:neighbor (\S+) (?:password|timers|remote-as|update-source|ttl-security|local-as|capability)|(timers bgp))\b")
 
 
-
 def _non_default(bgp, key):
     return bgp[key] if bgp[key] != FRR_DEFAULTS[key] else None
 
