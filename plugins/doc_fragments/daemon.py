@@ -10,7 +10,8 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     # The routing daemon of a host module (routing_config). Its choices are the
     # keys of module_utils/_daemons.py DAEMONS; a new daemon adds its name here
-    # (and in INFO) and its own options in OPTIONS.
+    # and in INFO, a requirement and a note on how it applies (reads) a
+    # configuration in each, and its own options in OPTIONS.
     DOCUMENTATION = r"""
 options:
   daemon:
@@ -18,6 +19,21 @@ options:
     type: str
     choices: [bird, frr]
     required: true
+requirements:
+  - BIRD 2 (C(bird), C(birdc)) on the host for O(daemon=bird)
+  - FRR 8 (C(vtysh), C(frr-reload.py) from C(frr-pythontools), C(service integrated-vtysh-config)) on the host for
+    O(daemon=frr)
+notes:
+  - B(BIRD) is reconfigured with C(birdc configure "FILE" timeout N). The module then waits for the sessions that
+    were Established to be Established again (and for no protocol that was up to be down), and only then
+    confirms with C(birdc configure confirm). If the post-check fails it runs C(birdc configure undo), restores
+    the previous file and fails, naming the sessions that broke. If the module itself dies before confirming,
+    BIRD undoes the change on its own after O(confirm_timeout) seconds. BIRD cannot preview a change
+    (RV(commands) stays empty).
+  - B(FRR) is changed with C(frr-reload.py) (C(--test) gives the delta returned as RV(commands), C(--reload)
+    applies it without restarting daemons). The running configuration is snapshotted first; if the reload or the
+    post-check fails, the previous file is restored and the snapshot is reloaded. C(frr-reload.py) needs
+    C(service integrated-vtysh-config) in C(/etc/frr/vtysh.conf).
 """
 
     # The routing daemon to read (bgp_info): the same choices and auto.
@@ -30,6 +46,14 @@ options:
     type: str
     choices: [auto, bird, frr]
     default: auto
+requirements:
+  - BIRD 2 (C(birdc)) on the host for O(daemon=bird)
+  - FRR 8 (C(vtysh)) on the host for O(daemon=frr)
+notes:
+  - B(BIRD) is read with C(birdc show protocols all), C(show bfd sessions) and C(show route export). BIRD nodes
+    import nothing, so O(prefixes) (installed next hops) cannot be read from them.
+  - B(FRR) is read with C(show bgp vrf default summary json), C(show bfd peers json), C(advertised-routes) and
+    C(show ip route PREFIX json).
 """
 
     # Each daemon's own options (module_utils/_<daemon>.py, the class attribute `options`).

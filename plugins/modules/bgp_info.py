@@ -10,12 +10,11 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: bgp_info
-short_description: Read BGP sessions, exports and ECMP next hops from BIRD or FRR, optionally waiting for a state
+short_description: Read BGP sessions, exports and ECMP next hops from the routing daemon, optionally waiting for a state
 version_added: 0.1.0
 description:
-  - Reads the live BGP state of a host from its routing daemon, BIRD 2 (C(birdc show protocols all),
-    C(show bfd sessions), C(show route export)) or FRR (C(show bgp vrf default summary json), C(show bfd peers json),
-    C(advertised-routes), C(show ip route PREFIX json)), in one shape for both.
+  - Reads the live BGP state of a host from its routing daemon, in one shape for every daemon (the notes say what
+    each daemon is asked).
   - Per session it returns the peer, ASNs, state, when it was established, prefixes received and sent, and the
     BFD state. It also returns the prefixes this host exports and, on FRR routers (ToRs, spines), the next hops
     installed in the kernel for each prefix in O(prefixes), i.e. its ECMP paths.

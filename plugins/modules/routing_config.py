@@ -10,22 +10,17 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: routing_config
-short_description: Apply a BIRD 2 or FRR configuration safely, with validation, post-check and rollback
+short_description: Apply a routing daemon's configuration safely, with validation, post-check and rollback
 version_added: 0.1.0
 description:
   - Writes a rendered routing daemon configuration and applies it to the running daemon the way a careful
     operator would, without ever restarting the daemon.
   - B(Unchanged content) changes nothing and makes no daemon call that could reset a session.
-  - B(Changed content) is first validated with the daemon's own checker (C(bird -p -c), C(vtysh -C -f)); a
+  - B(Changed content) is first validated with the daemon's own checker (for example C(bird -p -c), C(vtysh -C -f)); a
     rejected candidate fails the task with the checker's message and leaves the file and the daemon untouched.
-  - B(BIRD) is reconfigured with C(birdc configure "FILE" timeout N). The module then waits for the sessions that
-    were Established to be Established again (and for no protocol that was up to be down), and only then
-    confirms with C(birdc configure confirm). If the post-check fails it runs C(birdc configure undo), restores
-    the previous file and fails, naming the sessions that broke. If the module itself dies before confirming,
-    BIRD undoes the change on its own after O(confirm_timeout) seconds.
-  - B(FRR) is changed with C(frr-reload.py) (C(--test) gives the delta returned as RV(commands), C(--reload)
-    applies it without restarting daemons). The running configuration is snapshotted first; if the reload or the
-    post-check fails, the previous file is restored and the snapshot is reloaded.
+  - B(The daemon applies the file in its own way), then the module waits for the sessions that were Established
+    to be Established again, and the daemon rolls the change back when they are not. The notes say how each
+    daemon does it.
   - When the daemon is not running, the validated file is written and nothing else happens; the daemon reads it
     when it starts.
   - The file is written atomically (temporary file and rename) with O(owner), O(group) and O(mode); it is never
@@ -36,7 +31,8 @@ options:
   content:
     description:
       - The complete configuration text, usually C(fabric_intent | anycast.fabric.render_config(...)).
-      - The BGP passwords written in it (BIRD C(password "..."), FRR C(neighbor ... password ...)) are never shown.
+      - The BGP passwords written in it (in the daemon's syntax, for example BIRD C(password "..."), FRR
+        C(neighbor ... password ...)) are never shown.
         They are masked in the diff, in RV(commands) and in the logged invocation; the rest of the text is shown.
     type: str
     required: true
@@ -102,10 +98,8 @@ attributes:
   platform:
     support: full
     platforms: posix
-requirements:
-  - BIRD 2 (C(bird), C(birdc)) or FRR 8 (C(vtysh), C(frr-reload.py) with C(service integrated-vtysh-config)) on the host
 notes:
-  - Never restarts a daemon. FRR needs C(service integrated-vtysh-config) in C(/etc/frr/vtysh.conf) for C(frr-reload.py).
+  - Never restarts a daemon.
 seealso:
   - module: anycast.fabric.bgp_info
 """
