@@ -16,10 +16,12 @@ __metaclass__ = type
 from ansible_collections.anycast.fabric.plugins.module_utils._bird import Bird
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon import DaemonError, find_secrets_with, mask_secrets_with
 from ansible_collections.anycast.fabric.plugins.module_utils._frr import Frr
+from ansible_collections.anycast.fabric.plugins.module_utils._gobgp import GoBGP
 
 DAEMONS = {
     "bird": Bird,
     "frr": Frr,
+    "gobgp": GoBGP,
 }
 # bgp_info's daemon=auto falls back to this one when none is present (its error then names what is missing).
 AUTO_FALLBACK = "frr"

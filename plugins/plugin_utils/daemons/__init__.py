@@ -13,12 +13,14 @@ from __future__ import annotations
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.bird import Bird
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.frr import Frr
+from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.gobgp import GoBGP
 
 DRIVERS = {
     driver.name: driver
     for driver in (
         Bird(),
         Frr(),
+        GoBGP(),
     )
 }
 
