@@ -17,12 +17,13 @@ options:
   daemon:
     description: The routing daemon the configuration is for.
     type: str
-    choices: [bird, frr]
+    choices: [bird, frr, gobgp]
     required: true
 requirements:
   - BIRD 2 (C(bird), C(birdc)) on the host for O(daemon=bird)
   - FRR 8 (C(vtysh), C(frr-reload.py) from C(frr-pythontools), C(service integrated-vtysh-config)) on the host for
     O(daemon=frr)
+  - GoBGP 3 (C(gobgpd), C(gobgp), Debian package C(gobgpd)) on the host for O(daemon=gobgp); Python 3.11 (C(tomllib))
 notes:
   - B(BIRD) is reconfigured with C(birdc configure "FILE" timeout N). The module then waits for the sessions that
     were Established to be Established again (and for no protocol that was up to be down), and only then
@@ -34,6 +35,11 @@ notes:
     applies it without restarting daemons). The running configuration is snapshotted first; if the reload or the
     post-check fails, the previous file is restored and the snapshot is reloaded. C(frr-reload.py) needs
     C(service integrated-vtysh-config) in C(/etc/frr/vtysh.conf).
+  - B(GoBGP) is checked with C(gobgpd -f FILE -d) and for dangling policy and prefix-set names, then made to re-read
+    its file with SIGHUP (a restart when the C([global]) section changed). The global RIB is then made to hold
+    exactly the prefixes of the C(ORIGINATE-V4)/C(ORIGINATE-V6) prefix-sets (RV(commands) lists the C(gobgp global
+    rib) commands run), and a soft reset out sends the new export policy. If the post-check fails the previous file is
+    put back and applied the same way.
 """
 
     # The routing daemon to read (bgp_info): the same choices and auto.
@@ -44,16 +50,20 @@ options:
       - The routing daemon to read. V(auto) picks the first daemon present on the host, in the order of the other
         choices (BIRD when its control socket exists, else FRR).
     type: str
-    choices: [auto, bird, frr]
+    choices: [auto, bird, frr, gobgp]
     default: auto
 requirements:
   - BIRD 2 (C(birdc)) on the host for O(daemon=bird)
   - FRR 8 (C(vtysh)) on the host for O(daemon=frr)
+  - GoBGP 3 (C(gobgp)) on the host for O(daemon=gobgp)
 notes:
   - B(BIRD) is read with C(birdc show protocols all), C(show bfd sessions) and C(show route export). BIRD nodes
     import nothing, so O(prefixes) (installed next hops) cannot be read from them.
   - B(FRR) is read with C(show bgp vrf default summary json), C(show bfd peers json), C(advertised-routes) and
     C(show ip route PREFIX json).
+  - B(GoBGP) is read with C(gobgp neighbor -j) and C(gobgp neighbor ADDRESS adj-out -a FAMILY -j) (its gRPC API on
+    localhost). GoBGP has no BFD (RV(sessions[].bfd) is V(null)) and nodes import nothing, so O(prefixes) cannot be
+    read from them.
 """
 
     # Each daemon's own options (module_utils/_<daemon>.py, the class attribute `options`).
