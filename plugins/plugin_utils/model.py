@@ -7,6 +7,10 @@
 a host is everything its configuration depends on (ASN, router id, peers, what
 it accepts and exports, BFD and policy), normalised and sorted, so rendering it
 is a pure function and the same inventory always gives the same configs.
+
+Here: reading the inventory (roles, fabric-wide variables, each host through
+hosts.py), grouping hosts into racks and sites, deriving node ASNs, and the
+intents. What must hold between hosts is in rules.py, run from _build().
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ import zlib
 from collections import Counter, defaultdict
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILIES, INTENT_SCHEMA
+from ansible_collections.anycast.fabric.plugins.plugin_utils import rules
 from ansible_collections.anycast.fabric.plugins.plugin_utils.edge import DEFAULT_ROUTES
 from ansible_collections.anycast.fabric.plugins.plugin_utils.hosts import HOST_VARIABLES, ROLE_GROUPS, read_host
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDEN, Reader
-from ansible_collections.anycast.fabric.plugins.plugin_utils.overlaps import Index, covered, overlapping
+from ansible_collections.anycast.fabric.plugins.plugin_utils.overlaps import overlapping
 from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import FABRIC, Problems, show
 from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import (
     MAX_ASN,
@@ -71,24 +76,34 @@ def build(hostvars, groups, problems=None):
             gc.enable()
 
 
-def _build(hostvars, groups, problems):
+def read(hostvars, groups, problems):
+    """Read and group the fabric, without the rules across hosts.
+
+    Reports what is wrong in group membership, fabric-wide variables and each
+    host's own variables to PROBLEMS. Returns a rules.Layout (hosts by name,
+    racks, spines, fabric-wide settings; node ASNs derived), or None when no
+    host is in a fabric group.
+    """
     roles = _roles(groups, problems)
     fabric = _read_fabric(hostvars, sorted(roles), problems)
     hosts = {name: read_host(problems, name, roles[name], hostvars.get(name, {})) for name in sorted(roles)}
     if fabric is None:
+        return None
+    racks, spines = _topology(hosts)
+    _assign_node_asns(hosts, fabric)
+    return rules.Layout(hosts, racks, spines, fabric)
+
+
+def _build(hostvars, groups, problems):
+    layout = read(hostvars, groups, problems)
+    if layout is None:
         return {}, problems
-    _check_unique(hosts, problems)
-    racks, spines = _topology(hosts, problems)
-    _check_families(hosts, racks, spines, problems)
-    _assign_node_asns(hosts, fabric, problems)
-    _check_asns(hosts, racks, spines, problems)
-    _check_vips(hosts, fabric, problems)
-    _check_addresses(hosts, fabric, problems)
-    _check_edges(hosts, spines, fabric, problems)
-    _apply_scopes(hosts)
+    # Every rule across hosts, in one place (rules.py).
+    rules.check(layout, problems)
+    _apply_scopes(layout.hosts)
     if problems:
         return {}, problems
-    return {name: _intent(host, racks, spines, fabric) for name, host in hosts.items()}, problems
+    return {name: _intent(host, layout.racks, layout.spines, layout.fabric) for name, host in layout.hosts.items()}, problems
 
 
 # Reading ---------------------------------------------------------------------
@@ -168,52 +183,11 @@ def _read_pools(reader, raw):
     return [n for n, path in pools if path not in clashes]
 
 
-# Whole-fabric checks ---------------------------------------------------------
+# Grouping ------------------------------------------------------------------------
 
 
-def _peering_addresses(host):
-    """(address, variable path) of every address HOST peers from."""
-    for var in ("fabric_ipv4", "fabric_ipv6", "fabric_uplink_ipv4", "fabric_uplink_ipv6"):
-        address = getattr(host, var[len("fabric_") :])
-        if address is not None:
-            yield address, var
-    for upstream in host.edge.upstreams:
-        yield upstream.local, upstream.path + ".local_address"
-
-
-def _check_unique(hosts, problems):
-    """Peering addresses and router ids are unique. O(n): one dictionary each."""
-    owners = {}
-    for host in hosts.values():
-        for address, var in _peering_addresses(host):
-            if address in owners:
-                problems.add(host.name, var, str(address), "is already used by %s (%s); peering addresses must be unique" % owners[address])
-            else:
-                owners[address] = (host.name, var)
-    # An upstream router is outside the fabric: it may be shared by several
-    # spines, but it cannot hold one of the fabric's own addresses.
-    for host in hosts.values():
-        for upstream in host.edge.upstreams:
-            if upstream.address in owners:
-                why = "is the address of %s (%s): an upstream router is outside the fabric" % owners[upstream.address]
-                problems.add(host.name, upstream.path + ".address", str(upstream.address), why)
-    # Blame a duplicate router id on a host that set fabric_router_id, not on
-    # one that merely defaults to its address; two defaults colliding are
-    # already reported as a duplicate fabric_ipv4.
-    router_ids = {}
-    for host in sorted(hosts.values(), key=lambda h: h.router_id_explicit):
-        if host.router_id is None:
-            continue
-        other = router_ids.get(host.router_id)
-        if other is None:
-            router_ids[host.router_id] = host.name
-        elif host.router_id_explicit:
-            why = "is also the router id of %s; router ids must be unique" % other
-            problems.add(host.name, "fabric_router_id", str(host.router_id), why)
-
-
-def _topology(hosts, problems):
-    """Group hosts into racks and sites and check that every rack is served."""
+def _topology(hosts):
+    """Group hosts into racks {(site, rack): {"nodes": [...], "tors": [...]}} and spines {site: [...]}."""
     racks = defaultdict(lambda: {"nodes": [], "tors": []})
     spines = defaultdict(list)
     for host in hosts.values():
@@ -221,70 +195,7 @@ def _topology(hosts, problems):
             spines[host.site].append(host)
         elif host.rack is not None and host.site is not None:
             racks[(host.site, host.rack)]["nodes" if host.role == "node" else "tors"].append(host)
-    for (site, rack), members in racks.items():
-        if not members["tors"]:
-            for node in members["nodes"]:
-                problems.add(node.name, "fabric_rack", rack, "no ToR (fabric_tors) serves rack '%s' of site '%s'" % (rack, site))
-        if not members["nodes"]:
-            for tor in members["tors"]:
-                problems.add(tor.name, "fabric_rack", rack, "no node (fabric_nodes) is in rack '%s' of site '%s'" % (rack, site))
-    tor_sites = {h.site for h in hosts.values() if h.role == "tor"}
-    for site, members in spines.items():
-        if site not in tor_sites:
-            for spine in members:
-                problems.add(spine.name, "fabric_site", site, "no ToR (fabric_tors) is in this site, so the spine has nobody to peer with")
-    for (site, _rack), members in racks.items():
-        for tor in members["tors"]:
-            if spines.get(site) and tor.uplink_ipv4 is None and tor.ipv4 is not None:
-                why = "is required: site '%s' has spines (%s) and a ToR peers with them from this address"
-                problems.add(tor.name, "fabric_uplink_ipv4", None, why % (site, ", ".join(s.name for s in spines[site])))
     return racks, spines
-
-
-def _same_segment(problems, host, var, address, network, peer, peer_address, peer_network):
-    # The peer's segment first: a ToR's (or spine's) prefix length is the
-    # authority on its segment, and the one to name in the message.
-    for net in (peer_network, network):
-        if net is not None and address is not None and peer_address is not None and (address not in net or peer_address not in net):
-            problems.add(host.name, var, str(address), "is not on the same segment as %s (%s, segment %s)" % (peer.name, peer_address, net))
-            return
-    # Written without a prefix length, the address may still be the peer
-    # segment's network or broadcast address.
-    if (
-        peer_network is not None
-        and network is None
-        and peer_network.num_addresses > 2
-        and address in (peer_network.network_address, peer_network.broadcast_address)
-    ):
-        problems.add(host.name, var, str(address), "is the network or broadcast address of %s's segment %s" % (peer.name, peer_network))
-
-
-def _check_families(hosts, racks, spines, problems):
-    """Segments match, and every IPv6 prefix has an IPv6 session to travel on."""
-    for (site, _rack), members in racks.items():
-        for node in members["nodes"]:
-            for tor in members["tors"]:
-                _same_segment(problems, node, "fabric_ipv4", node.ipv4, node.ipv4_net, tor, tor.ipv4, tor.ipv4_net)
-                _same_segment(problems, node, "fabric_ipv6", node.ipv6, node.ipv6_net, tor, tor.ipv6, tor.ipv6_net)
-                if node.ipv6 is not None and tor.ipv6 is None:
-                    problems.add(tor.name, "fabric_ipv6", None, "is required: node %s of its rack peers over IPv6 (fabric_ipv6 = %s)" % (node.name, node.ipv6))
-            if node.ipv6 is None:
-                for vip in node.vips:
-                    if vip.prefix.version == 6:
-                        why = "is an IPv6 VIP but the node has no IPv6 session (set fabric_ipv6)"
-                        problems.add(node.name, vip.address_path, str(vip.prefix.network_address), why)
-                for net, path in node.pod_cidrs:
-                    if net.version == 6:
-                        problems.add(node.name, path, str(net), "is an IPv6 pod CIDR but the node has no IPv6 session (set fabric_ipv6)")
-        rack_has_v6 = any(n.prefixes(6) for n in members["nodes"])
-        for tor in members["tors"]:
-            for spine in spines.get(site, []):
-                _same_segment(problems, tor, "fabric_uplink_ipv4", tor.uplink_ipv4, tor.uplink_ipv4_net, spine, spine.ipv4, spine.ipv4_net)
-                _same_segment(problems, tor, "fabric_uplink_ipv6", tor.uplink_ipv6, tor.uplink_ipv6_net, spine, spine.ipv6, spine.ipv6_net)
-                if rack_has_v6 and spine.ipv6 is None:
-                    problems.add(spine.name, "fabric_ipv6", None, "is required: rack '%s' announces IPv6 prefixes that reach the spines over IPv6" % tor.rack)
-            if rack_has_v6 and spines.get(site) and tor.uplink_ipv6 is None:
-                problems.add(tor.name, "fabric_uplink_ipv6", None, "is required: rack '%s' announces IPv6 prefixes and site '%s' has spines" % (tor.rack, site))
 
 
 def _derived_asn(node, fabric):
@@ -307,156 +218,14 @@ def _derived_asn(node, fabric):
     return asn
 
 
-def _assign_node_asns(hosts, fabric, problems):
+def _assign_node_asns(hosts, fabric):
+    """Give every node without fabric_asn the ASN of the fabric's scheme (collisions are a rule: rules.derived_asns_distinct)."""
     if fabric.asn_scheme is None or fabric.asn_base is None:
         return
-    derived = {}
     for host in hosts.values():
         if host.role != "node" or host.asn_explicit or host.ipv4 is None or host.rack is None:
             continue
         host.asn = _derived_asn(host, fabric)
-        key = host.name if fabric.asn_scheme == "per_node" else (host.site, host.rack)
-        other = derived.get(host.asn)
-        if other is not None and other[0] != key:
-            problems.add(
-                host.name,
-                "fabric_asn",
-                host.asn,
-                "the %s ASN derived for this node is also derived for %s; set fabric_asn explicitly for one of them" % (fabric.asn_scheme, other[1]),
-            )
-        derived.setdefault(host.asn, (key, host.name))
-
-
-def _check_asns(hosts, racks, spines, problems):
-    infra = defaultdict(dict)  # site -> {asn: host name} for ToRs and spines
-    for host in hosts.values():
-        if host.role != "node" and host.asn is not None:
-            infra[host.site].setdefault(host.asn, host.name)
-    for (site, _rack), members in racks.items():
-        for node in members["nodes"]:
-            if node.asn is not None and node.asn in infra[site]:
-                problems.add(node.name, "fabric_asn", node.asn, "is the ASN of %s; nodes need their own ASN for eBGP with their ToRs" % infra[site][node.asn])
-        for tor in members["tors"]:
-            for spine in spines.get(site, []):
-                if tor.asn is not None and tor.asn == spine.asn:
-                    problems.add(tor.name, "fabric_asn", tor.asn, "is also the ASN of spine %s; ToRs and spines peer over eBGP" % spine.name)
-
-
-def _check_vips(hosts, fabric, problems):
-    cap = fabric.bgp["max_prefixes"]
-    for host in hosts.values():
-        for version, family in FAMILIES:
-            count = len(host.prefixes(version))
-            if cap is not None and count > cap:
-                why = "announces %d %s prefixes (VIPs and pod CIDRs), more than fabric_bgp.max_prefixes (%d): its ToRs would drop the session"
-                problems.add(host.name, "fabric_vips", count, why % (count, family, cap))
-    first = {}
-    for host in hosts.values():
-        for vip in host.vips:
-            address = str(vip.prefix.network_address)
-            if fabric.pools is not None and not any(pool.version == vip.prefix.version and vip.prefix.subnet_of(pool) for pool in fabric.pools):
-                pools = ", ".join(str(p) for p in fabric.pools if p.version == vip.prefix.version) or "none of IPv%d" % vip.prefix.version
-                problems.add(host.name, vip.address_path, address, "is outside every anycast pool (fabric_anycast_pools: %s)" % pools)
-            if vip.prefix in first:
-                owner, other = first[vip.prefix]
-                if other.attributes() != vip.attributes():
-                    problems.add(
-                        host.name,
-                        vip.path,
-                        address,
-                        "is also a VIP of %s (%s) with different name or communities; every node announcing a VIP must describe it the same way"
-                        % (owner, other.path),
-                    )
-            else:
-                first[vip.prefix] = (host.name, vip)
-
-
-def _check_addresses(hosts, fabric, problems):
-    """No infrastructure address is anycast, and pod CIDRs own their addresses alone.
-
-    Infrastructure addresses are every peering address (nodes, ToRs, spines,
-    the spines' side of upstream links) and the upstream routers' addresses.
-    O(n log n) in the number of addresses and prefixes: sorted indexes and
-    sweeps, never pairwise comparisons.
-    """
-    pools = Index(fabric.pools or [])
-    infra = []  # (address, (host name, path))
-    for host in hosts.values():
-        for address, var in _peering_addresses(host):
-            infra.append((address, (host.name, var)))
-        for upstream in host.edge.upstreams:
-            infra.append((upstream.address, (host.name, upstream.path + ".address")))
-    owners = {}
-    for address, (name, var) in infra:
-        owners.setdefault(address, (name, var))
-        pool = pools.overlap(address)
-        if pool is not None:
-            problems.add(name, var, str(address), "lies in anycast pool %s; infrastructure addresses must stay out of the anycast pools" % pool)
-    vips = {}
-    for host in hosts.values():
-        for vip in host.vips:
-            address = vip.prefix.network_address
-            if address in owners:
-                problems.add(
-                    host.name, vip.address_path, str(address), "is the address of %s (%s); a VIP cannot be an infrastructure address" % owners[address]
-                )
-            vips.setdefault(address, (host.name, vip.address_path))
-    pods = [(net, (host.name, path)) for host in hosts.values() for net, path in host.pod_cidrs]
-    for net, (name, path) in pods:
-        pool = pools.overlap(net)
-        if pool is not None:
-            problems.add(name, path, str(net), "overlaps anycast pool %s; pod CIDRs and VIPs must not share addresses" % pool)
-    for (net, (name, path)), (address, owner) in covered(pods, infra):
-        problems.add(name, path, str(net), "covers %s, the address of %s (%s); pod CIDRs must not cover infrastructure addresses" % ((address,) + owner))
-    # A spine's aggregate and an upstream link hold no address of the fabric's
-    # own segments (the aggregate is announced upstream; a link that
-    # overlaps a rack segment makes that segment unreachable).
-    fabric_addresses = [(a, (h.name, var)) for h in hosts.values() for a, var in _peering_addresses(h) if not var.startswith("fabric_upstreams")]
-    edges = [(net, (h.name, path, str(net))) for h in hosts.values() for net, path in h.edge.pod_aggregates]
-    edges += [
-        (u.local_net, (h.name, u.path + ".local_address", "%s/%d" % (u.local, u.local_net.prefixlen)))
-        for h in hosts.values()
-        for u in h.edge.upstreams
-        if u.local_net is not None
-    ]
-    # An upstream link may share the spine's own segment (the spines, ToR
-    # uplinks and a transit router on one LAN), never a rack segment.
-    rack_addresses = {(h.name, var) for h in hosts.values() if h.role != "spine" for _a, var in _peering_addresses(h) if var in ("fabric_ipv4", "fabric_ipv6")}
-
-    def _allowed(edge, address_owner):
-        return edge[0] == address_owner[0] or (".local_address" in edge[1] and address_owner not in rack_addresses)
-
-    for (_net, (name, path, shown)), (address, owner) in covered(edges, fabric_addresses, skip=_allowed):
-        what = "aggregates" if "aggregates" in path else "upstream links"
-        problems.add(name, path, shown, "covers %s, the address of %s (%s); %s must not cover the fabric's own addresses" % ((address,) + owner + (what,)))
-    for (net, (name, path)), (other, (owner, _path)) in overlapping(pods):
-        if owner == name:
-            continue  # reported while reading the node
-        problems.add(name, path, str(net), "overlaps a pod CIDR of %s (%s); every node owns its pod CIDRs alone" % (owner, other))
-
-
-def _check_edges(hosts, spines, fabric, problems):
-    """VIP scopes name real sites; upstreams and aggregates make sense for their site."""
-    sites = sorted({h.site for h in hosts.values() if h.role == "node" and h.site is not None})
-    for host in hosts.values():
-        for vip in host.vips:
-            named = list(vip.sites or ()) + [site for site, _n in vip.prepend + vip.med]
-            for site in sorted(set(named) - set(sites)):
-                why = "names site '%s', which has no nodes (sites: %s)" % (site, ", ".join(sites))
-                problems.add(host.name, vip.path, str(vip.prefix.network_address), why)
-    for site, members in spines.items():
-        communities = {s.edge.site_community for s in members}
-        if len(communities) > 1:
-            for spine in members:
-                problems.add(spine.name, "fabric_site_community", spine.edge.site_community, "differs between the spines of site '%s'" % site)
-        for spine in members:
-            for upstream in spine.edge.upstreams:
-                if upstream.asn == spine.asn:
-                    problems.add(spine.name, upstream.path + ".asn", upstream.asn, "is the spine's own ASN; upstreams peer over eBGP")
-            for net, path in spine.edge.pod_aggregates:
-                pool = next((p for p in fabric.pools or [] if p.version == net.version and p.overlaps(net)), None)
-                if pool is not None:
-                    problems.add(spine.name, path, str(net), "overlaps anycast pool %s" % pool)
 
 
 def _apply_scopes(hosts):
