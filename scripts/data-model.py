@@ -89,7 +89,7 @@ def regenerate(text, tables, where, errors, used):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description="Write the input tables of docs/*.md from the declarative schema.")
     parser.add_argument("--check", action="store_true", help="do not write; exit 1 when a generated table is stale")
     args = parser.parse_args(argv)
     tables = load_tables()

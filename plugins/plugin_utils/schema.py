@@ -56,6 +56,20 @@ def _daemon_field():
     )
 
 
+def _daemons_text(role):
+    default = daemons.default_for(role)
+    names = ["`%s`%s" % (n, " (default)" if n == default else "") for n in daemons.names_for(role)]
+    return "daemon: " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1])
+
+
+# The inventory groups that give a host its role (the role's daemons come from the registry).
+GROUP_FIELDS = (
+    Field("fabric_nodes", "list", "node: a Kubernetes node or service host that announces VIPs and pod CIDRs", restrictions=_daemons_text("node")),
+    Field("fabric_tors", "list", "tor: a top-of-rack switch", restrictions=_daemons_text("tor")),
+    Field("fabric_spines", "list", "spine: the site's border, peering with its ToRs and its upstreams", restrictions=_daemons_text("spine")),
+)
+GROUP_TABLE = Table("inventory_groups", GROUP_FIELDS, key="Group", columns=("description", "restrictions"))
+
 HOST_FIELDS = (
     Field(
         "fabric_rack",
@@ -223,7 +237,7 @@ VIP_FIELDS = (
 ) + edge.SCOPE_FIELDS
 VIP_TABLE = Table("vip_keys", VIP_FIELDS, key="Key", columns=("type", "default", "restrictions", "description"))
 
-SCHEMA_TABLES = (HOST_TABLE, VIP_TABLE)
+SCHEMA_TABLES = (GROUP_TABLE, HOST_TABLE, VIP_TABLE)
 
 # Every module that declares SCHEMA_TABLES, in documentation order.
 PROVIDERS = (settings, edge, health)

@@ -32,7 +32,7 @@ def read_bgp(value):
 
 
 def test_every_required_table_is_registered():
-    assert {"fabric_bgp", "fabric_variables", "host_variables", "fabric_upstreams", "vip_keys"} <= set(schema.tables())
+    assert {"fabric_bgp", "fabric_variables", "host_variables", "fabric_upstreams", "vip_keys", "inventory_groups"} <= set(schema.tables())
 
 
 def test_the_schema_names_exactly_what_the_model_reads():
