@@ -109,6 +109,46 @@ def semantic_problems(config):
     return problems
 
 
+def export_view(config):
+    """The file's global export policies: [(policy, [(statement, prefix-set, communities, large communities)])]."""
+    definitions = dict((p.get("name"), p) for p in config.get("policy-definitions", []))
+    view = []
+    for name in config.get("global", {}).get("apply-policy", {}).get("config", {}).get("export-policy-list", []):
+        statements = []
+        for statement in definitions.get(name, {}).get("statements", []):
+            actions = statement.get("actions", {}).get("bgp-actions", {})
+            statements.append(
+                (
+                    statement.get("name"),
+                    statement.get("conditions", {}).get("match-prefix-set", {}).get("prefix-set"),
+                    sorted(actions.get("set-community", {}).get("set-community-method", {}).get("communities-list", [])),
+                    sorted(actions.get("set-large-community", {}).get("set-large-community-method", {}).get("communities-list", [])),
+                )
+            )
+        view.append((name, statements))
+    return view
+
+
+def parse_export_policy(text):
+    """`gobgp global policy export -j` -> the same shape as export_view()."""
+    data = json.loads(text) if isinstance(text, str) and text.strip() else {}
+    view = []
+    for policy in (data or {}).get("policies") or []:
+        statements = []
+        for statement in policy.get("statements") or []:
+            actions = statement.get("actions") or {}
+            statements.append(
+                (
+                    statement.get("name"),
+                    ((statement.get("conditions") or {}).get("prefix_set") or {}).get("name"),
+                    sorted((actions.get("community") or {}).get("communities") or []),
+                    sorted((actions.get("large_community") or {}).get("communities") or []),
+                )
+            )
+        view.append((policy.get("name"), statements))
+    return view
+
+
 def _dry_run_message(text):
     """gobgpd -d logs JSON lines; keep their errors in words."""
     messages = []
@@ -235,11 +275,14 @@ class GoBGP(Daemon):
             raise DaemonError("systemctl restart %s failed: %s" % (SERVICE, (err or out).strip()))
 
     def loaded(self, config):
-        """Whether gobgpd shows CONFIG's neighbors and prefix-sets (a SIGHUP is handled asynchronously)."""
+        """Whether gobgpd shows CONFIG's neighbors, prefix-sets and export policies (a SIGHUP is handled asynchronously)."""
         try:
             live_sets = json.loads(self.cli("policy", "prefix", "-j") or "[]") or []
             live_neighbors = json.loads(self.cli("neighbor", "-j") or "[]") or []
+            live_export = parse_export_policy(self.cli("global", "policy", "export", "-j"))
         except (DaemonError, ValueError):
+            return False
+        if live_export != export_view(config):
             return False
         have = dict((s.get("name"), sorted(p.get("ip_prefix") for p in s.get("prefixes") or [])) for s in live_sets)
         want = dict((name, sorted(prefixes)) for name, prefixes in prefix_sets(config).items())

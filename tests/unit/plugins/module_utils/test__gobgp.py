@@ -9,7 +9,9 @@ from ansible_collections.anycast.fabric.plugins.module_utils import _daemons
 from ansible_collections.anycast.fabric.plugins.module_utils._gobgp import (
     GoBGP,
     _dry_run_message,
+    export_view,
     originated,
+    parse_export_policy,
     parse_neighbors,
     parse_rib,
     semantic_problems,
@@ -230,3 +232,60 @@ def test_session_changes_tell_global_from_neighbor_changes():
     assert session_changes(CONFIG, CONFIG.replace('"1:2"', '"1:2:3"')) == (False, set())
     assert session_changes(CONFIG, CONFIG.replace("as = 4200000001", "as = 4200000002")) == (True, set())
     assert session_changes(None, CONFIG) is None
+
+
+# `gobgp global policy export -j` of gobgpd 3.10 running a draining node's file.
+EXPORT_POLICY = json.dumps(
+    {
+        "name": "global",
+        "direction": 2,
+        "policies": [
+            {
+                "name": "EXPORT-V4",
+                "statements": [
+                    {"name": "EXPORT-V4-1", "conditions": {"prefix_set": {"name": "EXPORT-V4-1"}, "rpki_result": -1}, "actions": {"route_action": 1}},
+                    {
+                        "name": "EXPORT-V4-2",
+                        "conditions": {"prefix_set": {"name": "EXPORT-V4-2"}, "rpki_result": -1},
+                        "actions": {
+                            "route_action": 1,
+                            "community": {"communities": ["65000:10", "65535:0"]},
+                            "large_community": {"communities": ["65000:1:2"]},
+                        },
+                    },
+                ],
+            }
+        ],
+        "default_action": 2,
+    }
+)
+
+EXPORT_CONFIG = """
+[global.apply-policy.config]
+  export-policy-list = ["EXPORT-V4"]
+[[policy-definitions]]
+  name = "EXPORT-V4"
+  [[policy-definitions.statements]]
+    name = "EXPORT-V4-1"
+    [policy-definitions.statements.conditions.match-prefix-set]
+      prefix-set = "EXPORT-V4-1"
+  [[policy-definitions.statements]]
+    name = "EXPORT-V4-2"
+    [policy-definitions.statements.conditions.match-prefix-set]
+      prefix-set = "EXPORT-V4-2"
+    [policy-definitions.statements.actions.bgp-actions.set-community.set-community-method]
+      communities-list = ["65535:0", "65000:10"]
+    [policy-definitions.statements.actions.bgp-actions.set-large-community.set-large-community-method]
+      communities-list = ["65000:1:2"]
+"""
+
+
+def test_the_live_export_policy_is_compared_with_the_file():
+    # After a SIGHUP gobgpd applies the file asynchronously: the apply waits
+    # until the live export policy is the file's (a drain changes only that).
+    import tomllib
+
+    live = parse_export_policy(EXPORT_POLICY)
+    assert live == export_view(tomllib.loads(EXPORT_CONFIG))
+    assert live != export_view(tomllib.loads(EXPORT_CONFIG.replace('"65535:0", ', "")))
+    assert parse_export_policy('{"name":"global","direction":2,"default_action":2}') == [] == export_view({})
