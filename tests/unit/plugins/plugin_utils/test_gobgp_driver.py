@@ -113,7 +113,7 @@ def test_a_gobgp_node_renders_to_toml_that_gobgpd_accepts(tmp_path):
     assert sorted(neighbors) == ["10.1.1.1", "2001:db8:1::1"]
     v4 = neighbors["10.1.1.1"]
     assert v4["config"] == {"neighbor-address": "10.1.1.1", "peer-as": 65101, "description": "tor1", "auth-password": PASSWORD}
-    assert v4["timers"]["config"] == {"hold-time": 9, "keepalive-interval": 3, "connect-retry": 2}
+    assert v4["timers"]["config"] == {"hold-time": 9, "keepalive-interval": 3, "connect-retry": 2, "idle-hold-time-after-reset": 1}
     assert v4["transport"]["config"] == {"local-address": "10.1.1.21"}
     assert [a["config"]["afi-safi-name"] for a in v4["afi-safis"]] == ["ipv4-unicast"]
     assert [a["config"]["afi-safi-name"] for a in neighbors["2001:db8:1::1"]["afi-safis"]] == ["ipv6-unicast"]
