@@ -23,22 +23,22 @@ BGP_FIELDS = (
     Field(
         "keepalive_time",
         "integer",
-        "all sessions",
+        "BGP keepalive interval of all sessions",
         default=3,
         min=1,
         max=21845,
         unit="s",
         restrictions="must be lower than `hold_time`",
     ),
-    Field("hold_time", "integer", "all sessions", default=9, min=3, max=65535, unit="s"),
+    Field("hold_time", "integer", "BGP hold time of all sessions", default=9, min=3, max=65535, unit="s"),
     # BFD removes a silently dead node from ECMP in about 0.3 s; the same
     # explicit timers are rendered on both ends so detection is symmetric.
-    Field("bfd", "boolean", "all sessions", default=True),
-    Field("bfd_interval_ms", "integer", "all BFD sessions (min rx = min tx)", default=100, min=10, max=60000, unit="ms"),
-    Field("bfd_multiplier", "integer", "all BFD sessions", default=3, min=2, max=255),
+    Field("bfd", "boolean", "BFD on all sessions", default=True),
+    Field("bfd_interval_ms", "integer", "BFD transmit and receive interval of all BFD sessions (min rx = min tx)", default=100, min=10, max=60000, unit="ms"),
+    Field("bfd_multiplier", "integer", "BFD detection multiplier of all BFD sessions", default=3, min=2, max=255),
     # Off: a ToR acting as graceful-restart helper keeps a dead node's routes
     # as stale for the restart time, which defeats BFD.
-    Field("graceful_restart", "boolean", "all hosts", default=False),
+    Field("graceful_restart", "boolean", "BGP graceful restart on all hosts", default=False),
     # Both daemons take the key as one word; BIRD quotes it (and has no
     # escapes), so quotes and backslashes are refused. The kernel's limit is
     # in bytes: a key of 41 two-byte characters is 82 bytes, too long.
@@ -59,28 +59,28 @@ BGP_FIELDS = (
     Field(
         "ttl_security",
         "boolean",
-        "all sessions (GTSM, one hop)",
+        "GTSM (TTL security, one hop) on all sessions",
         default=False,
         restrictions="cannot be `true` while `bfd` is `true`",
     ),
     Field(
         "max_prefixes",
         "integer",
-        "the ToR's limit per node session; the spine's per ToR session is `max_prefixes` × nodes in that ToR's rack. "
+        "prefix limit: the ToR's per node session; the spine's per ToR session is `max_prefixes` × nodes in that ToR's rack. "
         "A node that would announce more prefixes of one family (VIPs plus pod CIDRs) is refused at validation, "
         "since its ToRs would drop the session",
         default=100,
         min=1,
         max=4294967295,
     ),
-    Field("ecmp_paths", "integer", "ToRs and spines (`maximum-paths`)", default=64, min=1, max=256),
+    Field("ecmp_paths", "integer", "ECMP paths of ToRs and spines (`maximum-paths`)", default=64, min=1, max=256),
     # BIRD only: after a session error, BIRD waits `error wait time` before it
     # reconnects (60-300 s by default); these bring a node back within seconds.
-    Field("connect_retry_time", "integer", "BIRD only", default=2, min=1, max=65535, unit="s"),
+    Field("connect_retry_time", "integer", "BIRD only: `connect retry time`", default=2, min=1, max=65535, unit="s"),
     Field(
         "error_wait_time",
         "list",
-        "BIRD only",
+        "BIRD only: `error wait time` after a session error",
         default=[1, 30],
         items=_SECONDS,
         length=2,
