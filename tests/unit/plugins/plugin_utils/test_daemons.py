@@ -135,17 +135,34 @@ def model_bgp(hostvars):
     return dict(BGP_DEFAULTS, password=hostvars["n1"]["fabric_bgp"]["password"])
 
 
-def test_the_lookup_returns_the_driver_facts_without_a_run_folder():
+@pytest.fixture
+def lookup():
     import yaml
     from ansible import constants as C
-    from ansible.errors import AnsibleLookupError
 
     from ansible_collections.anycast.fabric.plugins.lookup import fabric_data
 
     name = "anycast.fabric.fabric_data"
     C.config.initialize_plugin_configuration_definitions("lookup", name, yaml.safe_load(fabric_data.DOCUMENTATION)["options"])
-    lookup = LookupModule()
-    lookup._load_name = name
+    plugin = LookupModule()
+    plugin._load_name = name
+    return plugin
+
+
+def test_the_lookup_returns_the_driver_facts_without_a_run_folder(lookup):
+    from ansible.errors import AnsibleLookupError
+
     assert lookup.run(["daemon"], {}, daemon="bird") == [daemons.driver("bird").facts()]
     with pytest.raises(AnsibleLookupError, match="not one of"):
         lookup.run(["daemon"], {}, daemon="quagga")
+
+
+def test_the_lookup_reads_the_hosts_daemon_from_the_run_folder(lookup, fabric, tmp_path):
+    from ansible_collections.anycast.fabric.plugins.plugin_utils import fabric_run
+
+    intents = fabric[2]
+    run = fabric_run.write_run(intents, str(tmp_path))
+    for host in ("n1", "n2", "tor1"):
+        facts = lookup.run(["daemon"], {"fabric_run": run, "inventory_hostname": host})[0]
+        assert facts == daemons.driver(intents[host]["daemon"]).facts()
+    assert lookup.run(["daemon"], {"fabric_run": run}, host="spine1")[0]["service"] == "frr"
