@@ -242,6 +242,13 @@ def default_value(field):
 # Checking ---------------------------------------------------------------------
 
 
+def is_leaf(field):
+    """Whether check() validates FIELD by itself (lists: when their items are leaves too)."""
+    if field.type == "list":
+        return field.items is None or is_leaf(field.items)
+    return field.type in LEAF_TYPES
+
+
 def check(field, value):
     """Validate VALUE against FIELD (a leaf type).
 
@@ -252,7 +259,7 @@ def check(field, value):
     if value is None and field.nullable:
         return None, []
     checker = _CHECKERS.get(field.type)
-    if checker is None:
+    if checker is None or not is_leaf(field):
         raise ValueError("field %s: type %s is read by its own reader, not by check()" % (field.name, field.type))
     return checker(field, value)
 

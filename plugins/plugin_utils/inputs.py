@@ -159,7 +159,7 @@ class Reader:
                 out[item.name] = None
             elif item.name not in given:
                 out[item.name] = _schema.default_value(item)
-            elif item.type in _schema.LEAF_TYPES:
+            elif _schema.is_leaf(item):
                 out[item.name] = self.field(sub, item, raw)
             else:
                 out[item.name] = raw

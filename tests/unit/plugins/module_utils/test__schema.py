@@ -92,6 +92,8 @@ def test_declarations_are_checked_when_made():
         Table("t", [TIMER], columns=("colour",))
     with pytest.raises(ValueError):
         check(Field("a", "address"), "10.0.0.1")  # read by the controller's Reader
+    with pytest.raises(ValueError):
+        check(Field("a", "list", items=Field("p", "prefix")), ["10.0.0.0/8"])
 
 
 def test_defaults():

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from ansible_collections.anycast.fabric.plugins.module_utils._schema import HIDDEN, REQUIRED, Table, Field, integer_reason
+from ansible_collections.anycast.fabric.plugins.module_utils._schema import HIDDEN, REQUIRED, Field, Table, integer_reason, is_leaf
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons, edge, hosts, model, schema, settings
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader
 from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import FABRIC, Problems
@@ -185,3 +185,21 @@ def test_check_reports_a_stale_table_with_a_diff(tmp_path, monkeypatch, capsys):
     assert script.main([]) == 0
     assert script.main(["--check"]) == 0
     assert "| new |" in page.read_text(encoding="utf-8")
+
+
+HOSTILE = [None, True, -1, 2**4000, 1.5, "", "9" * 5000, "a\nb", "\u202e", "x" * 10000, [], {}, {"k": "v"}, ["a"] * 3, b"bytes"]
+LEAVES = [(t.name, f) for t in schema.tables().values() for f in t.fields if is_leaf(f)]
+
+
+@pytest.mark.parametrize("table, field", LEAVES, ids=["%s.%s" % (t, f.name) for t, f in LEAVES])
+def test_every_declared_leaf_refuses_hostile_values_without_raising(table, field):
+    for value in HOSTILE:
+        problems = Problems()
+        result = Reader(problems, "h", {}).field("v", field, value)
+        messages = problems.messages()
+        if result is None and not (value is None and field.nullable):
+            assert messages, (table, field.name, value)
+        for message in messages:
+            assert "\n" not in message
+            if field.secret:
+                assert message.startswith("h: v = '%s': " % HIDDEN)
