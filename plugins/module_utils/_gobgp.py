@@ -222,14 +222,18 @@ class GoBGP(Daemon):
 
     def __init__(self, module):
         super(GoBGP, self).__init__(module)
-        self.gobgp = module.get_bin_path("gobgp", required=True)
-        self.gobgpd = module.get_bin_path("gobgpd", required=True, opt_dirs=["/usr/sbin", "/sbin"])
+        # Both may be missing on a node being planned before its first run
+        # (check mode): validate() and running() say so instead of failing here.
+        self.gobgp = module.get_bin_path("gobgp")
+        self.gobgpd = module.get_bin_path("gobgpd", opt_dirs=["/usr/sbin", "/sbin"])
 
     @classmethod
     def present(cls, module):
         return module.get_bin_path("gobgpd", opt_dirs=["/usr/sbin", "/sbin"]) is not None
 
     def cli(self, *words):
+        if self.gobgp is None:
+            raise DaemonError("gobgp (the CLI of Debian package gobgpd) is not installed")
         rc, out, err = self.module.run_command([self.gobgp] + list(words))
         if rc != 0:
             raise DaemonError("gobgp %s failed: %s" % (" ".join(words), (err or out).strip()))
@@ -238,10 +242,18 @@ class GoBGP(Daemon):
     # Reading -------------------------------------------------------------
 
     def running(self):
+        if self.gobgp is None:
+            return False
         rc, out, _err = self.module.run_command([self.gobgp, "global", "-j"])
         return rc == 0 and out.strip().startswith("{")
 
     def validate(self, path):
+        if self.gobgpd is None:
+            if self.module.check_mode:
+                # A new node being planned: the routing role installs gobgpd first.
+                self.module.warn("gobgpd is not installed yet: the configuration was not validated")
+                return True, ""
+            return False, "gobgpd is not installed (Debian package gobgpd)"
         rc, out, err = self.module.run_command([self.gobgpd, "-f", path, "-d"])
         if rc != 0:
             return False, _dry_run_message(out + "\n" + err) or (out + err).strip()

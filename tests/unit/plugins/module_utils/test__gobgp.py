@@ -289,3 +289,24 @@ def test_the_live_export_policy_is_compared_with_the_file():
     assert live == export_view(tomllib.loads(EXPORT_CONFIG))
     assert live != export_view(tomllib.loads(EXPORT_CONFIG.replace('"65535:0", ', "")))
     assert parse_export_policy('{"name":"global","direction":2,"default_action":2}') == [] == export_view({})
+
+
+class _NoGobgp:
+    def __init__(self, check_mode):
+        self.check_mode = check_mode
+        self.warnings = []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        assert not required
+        return None
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def test_a_node_without_gobgpd_is_planned_with_a_warning_and_not_applied():
+    planned = _NoGobgp(check_mode=True)
+    assert GoBGP(planned).validate("/nonexistent") == (True, "")
+    assert planned.warnings == ["gobgpd is not installed yet: the configuration was not validated"]
+    assert GoBGP(_NoGobgp(check_mode=False)).validate("/nonexistent") == (False, "gobgpd is not installed (Debian package gobgpd)")
+    assert GoBGP(_NoGobgp(check_mode=False)).running() is False
