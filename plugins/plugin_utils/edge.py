@@ -64,6 +64,10 @@ UPSTREAM_KEYS = UPSTREAM_TABLE.names()
 SCHEMA_TABLES = (UPSTREAM_TABLE,)
 _UPSTREAM = dict((f.name, f) for f in UPSTREAM_TABLE.fields)
 
+# The values of a VIP's per-site maps (`prepend: {site: times}`, `med: {site: med}`).
+PREPEND_TIMES = Field("times", "integer", min=1, max=MAX_PREPEND)
+MED_VALUE = Field("med", "integer", min=0, max=MAX_MED)
+
 # The VIP keys that scope it to sites and weigh it at each site's edge.
 SCOPE_FIELDS = (
     Field(
@@ -79,14 +83,14 @@ SCOPE_FIELDS = (
         "mapping",
         "at that site's edge, the VIP is announced with the spine's ASN prepended that many times (active/standby designs)",
         default_text="none",
-        restrictions="`{site: 1-%d}`" % MAX_PREPEND,
+        restrictions="`{site: %d-%d}`" % (PREPEND_TIMES.min, PREPEND_TIMES.max),
     ),
     Field(
         "med",
         "mapping",
         "at that site's edge, the VIP is announced with this MED",
         default_text="none",
-        restrictions="`{site: 0-%d}`" % MAX_MED,
+        restrictions="`{site: %d-%d}`" % (MED_VALUE.min, MED_VALUE.max),
     ),
 )
 
@@ -194,12 +198,12 @@ def read_scope(reader, path, item):
         sites = tuple(sorted(set(v for v in values if v is not None)))
         if not sites and isinstance(raw, list):
             reader.fail(path + ".sites", raw, "must list at least one site (leave it out for a global VIP)")
-    prepend = _per_site(reader, path + ".prepend", item.get("prepend"), 1, MAX_PREPEND)
-    med = _per_site(reader, path + ".med", item.get("med"), 0, MAX_MED)
+    prepend = _per_site(reader, path + ".prepend", item.get("prepend"), PREPEND_TIMES)
+    med = _per_site(reader, path + ".med", item.get("med"), MED_VALUE)
     return sites, prepend, med
 
 
-def _per_site(reader, path, raw, low, high):
+def _per_site(reader, path, raw, number_field):
     if raw is None:
         return ()
     if not isinstance(raw, dict):
@@ -208,7 +212,7 @@ def _per_site(reader, path, raw, low, high):
     out = []
     for site, value in sorted(raw.items(), key=lambda kv: key_text(kv[0])):
         name = reader.name("%s.%s" % (path, key_text(site)), site, "a site name")
-        number = reader.integer("%s.%s" % (path, key_text(site)), value, low, high)
+        number = reader.field("%s.%s" % (path, key_text(site)), number_field, value)
         if name is not None and number is not None:
             out.append((name, number))
     return tuple(out)
