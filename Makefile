@@ -149,6 +149,7 @@ bench-ipvs: setup
 # reach the docs site as docs/docsite/rst/*.rst, generated from docs/*.md by
 # scripts/docs-rst.py: they must be in step (run it without --check to update).
 docs-lint: setup
+	python scripts/data-model.py --check
 	python scripts/docs-rst.py --check
 	cd $(COLLECTION_LINK) && antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
 
