@@ -134,8 +134,9 @@ after:
   type: str
 commands:
   description:
-    - FRR only, when the daemon runs. The vtysh commands C(frr-reload.py) runs (or would run, in check mode),
-      passwords masked. Empty for BIRD, which cannot preview a reconfiguration.
+    - When the daemon runs and can preview a change, the commands applying the file runs (or would run, in check
+      mode), passwords masked. For FRR the vtysh commands of C(frr-reload.py). Empty for BIRD, which cannot preview
+      a reconfiguration.
   returned: always
   type: list
   elements: str
