@@ -9,17 +9,14 @@ section and compares the full problem lines, "<host>: <path> = <value>:
 from __future__ import annotations
 
 import json
-import os
-import sys
+from pathlib import Path
 
 import pytest
 
-_COLLECTIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".build", "collections")
-if os.path.isdir(_COLLECTIONS) and os.path.abspath(_COLLECTIONS) not in map(os.path.abspath, sys.path):
-    sys.path.insert(0, os.path.abspath(_COLLECTIONS))
+from ansible_collections.anycast.fabric.plugins.plugin_utils import health, model
+from fabric_factory import small_fabric
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import health, model  # noqa: E402
-from fabric_factory import small_fabric  # noqa: E402
+DOCS = Path(__file__).resolve().parents[4] / "docs" / "health.md"
 
 VIP = "fabric_vips[0].health"
 TCP = {"type": "tcp", "port": 53}
@@ -315,3 +312,12 @@ def test_disabled_damping_skips_the_threshold_checks():
     intents, messages = build_with({"checks": [TCP], "damping": {"enabled": False, "reuse": 5000}})
     assert messages == []
     assert intents["n1"]["vips"][0]["health"]["damping"] == dict(DEFAULT_DAMPING, enabled=False, reuse=5000)
+
+
+def test_the_docs_table_of_health_keys_is_generated_from_the_spec():
+    """docs/health.md, "Every key": exactly health.doc_table() (paste its output there when the spec changes)."""
+    text = DOCS.read_text()
+    section = text[text.index("### Every key") :]
+    start = section.index("| key |")
+    table = section[start : section.index("\n\n", start)]
+    assert table == health.doc_table()

@@ -1,0 +1,408 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The health spec: a VIP's `health` section, defined once for the controller and the agent.
+
+One file, two users:
+
+* the controller (plugins/plugin_utils/health.py) validates `fabric_vips[i].health`
+  with read_health() and its own problem reader (host, path, value, reason);
+* the node's health agent (roles/healthcheck/files/anycast_healthd) runs the very
+  same file: the role ships it into the agent's zipapp, and the agent validates its
+  configuration with read_health() and the small Reader below.
+
+Standard library only, Python 3.9+ (the agent runs with the node's python3), and
+no import of anything else in the collection.
+
+The tables (CHECK_FIELDS, TIMER_FIELDS, DAMPING_FIELDS) hold every key's type,
+range, default and meaning; doc_rows() lists them for the docs.
+"""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+import ipaddress
+import math
+import re
+import shlex
+
+__metaclass__ = type
+
+CHECK_TYPES = ("tcp", "http", "https", "exec", "ipvs", "kubernetes")
+
+# About one second from a dead service to its withdrawal: a refused
+# connection fails at once, so the third failure in a row comes 600-900 ms
+# after the death; a hung service costs one timeout more (at most ~1.15 s).
+# rise 3 keeps one lucky answer from announcing a VIP that is still sick.
+TIMER_DEFAULTS = {"interval_ms": 300, "timeout_ms": 250, "rise": 3, "fall": 3}
+# (low, high, unit in messages)
+TIMER_LIMITS = {"interval_ms": (50, 600000, " milliseconds"), "timeout_ms": (10, 600000, " milliseconds"), "rise": (1, 100, ""), "fall": (1, 100, "")}
+
+# RFC 2439-style damping of the VIP's health: every fall (healthy -> sick)
+# adds `penalty`, which halves every `half_life_s`; at `suppress` the VIP is
+# held down, even while healthy, until the penalty decays below `reuse`. The
+# penalty is capped so that no hold lasts longer than `max_hold_s` after the
+# last fall. With these values a VIP is held after three falls within ~20 s,
+# for about a minute, and for at most five minutes however hard it flaps.
+DAMPING_DEFAULTS = {"enabled": True, "penalty": 1000, "suppress": 2000, "reuse": 750, "half_life_s": 30, "max_hold_s": 300}
+DAMPING_LIMITS = {
+    "penalty": (1, 100000, ""),
+    "suppress": (1, 1000000, ""),
+    "reuse": (1, 1000000, ""),
+    "half_life_s": (1, 3600, " seconds"),
+    "max_hold_s": (1, 86400, " seconds"),
+}
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PATH = "/"
+DEFAULT_STATUS = (200,)
+DEFAULT_PROTOCOL = "tcp"
+IPVS_PROTOCOLS = ("tcp", "udp", "sctp")
+MAX_CHECKS = 8
+PORT_RANGE = (1, 65535)
+STATUS_RANGE = (100, 599)
+
+HEALTH_KEYS = ("checks", "damping")
+TIMER_KEYS = tuple(TIMER_DEFAULTS)
+# Options of each check type besides `type` and the timers, in output order.
+TYPE_KEYS = {
+    "tcp": ("host", "port"),
+    "http": ("host", "port", "path", "expect_status"),
+    "https": ("host", "port", "path", "expect_status"),
+    "exec": ("command",),
+    "ipvs": ("protocol", "port"),
+    # kube-proxy's per-Service health check (externalTrafficPolicy: Local):
+    # port is the Service's healthCheckNodePort; service (NAMESPACE/NAME), when
+    # given, must be the Service kube-proxy answers for; healthz_port (kube-proxy's
+    # healthzBindAddress port, normally 10256), when given, gates the check on
+    # kube-proxy's /healthz too. See docs/health.md.
+    "kubernetes": ("host", "port", "service", "healthz_port"),
+}
+CHECK_KEYS = ("type",) + tuple(sorted({key for keys in TYPE_KEYS.values() for key in keys})) + TIMER_KEYS
+REQUIRED = {"tcp": ("port",), "http": (), "https": (), "exec": ("command",), "ipvs": ("port",), "kubernetes": ("port",)}
+
+# Used with fullmatch only: `$` would let a trailing newline through.
+PATH_RE = re.compile(r"/[\x21-\x7e]{0,1023}")  # printable ASCII, no spaces: it goes verbatim into the request line
+# A Service's namespace (a DNS-1123 label) and name (a DNS-1035 label), as
+# Kubernetes validates them: lower-case letters, digits and '-', at most 63
+# characters each. The model and the agent both match it whole (fullmatch).
+SERVICE_RE = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?/[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
+
+# The documentation of every key: (key, type, applies to, default, meaning).
+# Defaults shown here are the values above; doc_rows() renders them.
+CHECK_FIELDS = (
+    ("type", "string", "every check", None, "required: one of %s" % ", ".join(CHECK_TYPES)),
+    ("host", "IP address", "tcp, http, https, kubernetes", DEFAULT_HOST, "where to connect; an IP address, never a name"),
+    ("port", "integer 1-65535", "tcp, http, https, ipvs, kubernetes", None, "required, except http (80) and https (443); kubernetes: the healthCheckNodePort"),
+    ("path", "HTTP path", "http, https", DEFAULT_PATH, "starts with '/', printable ASCII without spaces, at most 1024 characters"),
+    ("expect_status", "integer 100-599 or a list of them", "http, https", list(DEFAULT_STATUS), "the statuses that count as up"),
+    ("command", "command line or list of arguments", "exec", None, "required; starts with the program's absolute path; runs without a shell"),
+    ("protocol", "string", "ipvs", DEFAULT_PROTOCOL, "one of %s" % ", ".join(IPVS_PROTOCOLS)),
+    ("service", "NAMESPACE/NAME", "kubernetes", None, "the Service kube-proxy must answer for"),
+    ("healthz_port", "integer 1-65535", "kubernetes", None, "kube-proxy's /healthz port (normally 10256): gates the check on it"),
+)
+TIMER_FIELDS = (
+    ("interval_ms", "from the start of one run to the start of the next"),
+    ("timeout_ms", "a run that takes longer fails, even if its answer is good; below interval_ms"),
+    ("rise", "successes in a row that bring a check up"),
+    ("fall", "failures in a row that bring it down"),
+)
+DAMPING_FIELDS = (
+    ("enabled", ""),
+    ("penalty", "added each time the VIP's health falls (healthy to sick)"),
+    ("suppress", "at this penalty the VIP is held down, even while healthy"),
+    ("reuse", "the hold ends when the penalty decays below this"),
+    ("half_life_s", "the penalty halves in this time"),
+    ("max_hold_s", "no hold lasts longer than this after the last fall"),
+)
+
+
+def doc_rows():
+    """Every key of a `health` section: a list of {key, type, default, meaning} (docs tables)."""
+    rows = []
+    for key, kind, applies, default, meaning in CHECK_FIELDS:
+        applies = applies if applies == "every check" else "type " + applies
+        rows.append({"key": "checks[].%s" % key, "type": kind, "default": default, "meaning": "%s (%s)" % (meaning, applies)})
+    for key, meaning in TIMER_FIELDS:
+        low, high, unit = TIMER_LIMITS[key]
+        rows.append({"key": "checks[].%s" % key, "type": "integer %d-%d%s" % (low, high, unit), "default": TIMER_DEFAULTS[key], "meaning": meaning})
+    for key, meaning in DAMPING_FIELDS:
+        if key == "enabled":
+            kind = "boolean"
+        else:
+            low, high, unit = DAMPING_LIMITS[key]
+            kind = "integer %d-%d%s" % (low, high, unit)
+        rows.append({"key": "damping.%s" % key, "type": kind, "default": DAMPING_DEFAULTS[key], "meaning": meaning})
+    return rows
+
+
+# Reading ----------------------------------------------------------------------------
+# read_health() takes a `reader`: any object with fail(path, value, message),
+# problems (a sized collection), dict_of, list_of, integer, choice and boolean.
+# The controller passes its own (plugin_utils/inputs.Reader); the agent passes
+# Reader below.
+
+
+class Reader:
+    """A minimal problem reader for the agent: records (path, value, message)."""
+
+    def __init__(self):
+        self.problems = []
+
+    def fail(self, path, value, message):
+        self.problems.append((path, value, message))
+
+    def choice(self, path, value, choices):
+        if value not in choices:
+            self.fail(path, value, "must be one of: %s" % ", ".join(choices))
+            return None
+        return value
+
+    def integer(self, path, value, low, high, unit=""):
+        if isinstance(value, str) and len(value) <= 12 and value.isdigit() and value.isascii():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            self.fail(path, value, "must be an integer from %d to %d%s" % (low, high, unit))
+            return None
+        return value
+
+    def boolean(self, path, value):
+        if not isinstance(value, bool):
+            self.fail(path, value, "must be true or false")
+            return None
+        return value
+
+    def list_of(self, path, value):
+        if value is None:
+            return []
+        if not isinstance(value, (list, tuple)):
+            self.fail(path, value, "must be a list")
+            return []
+        return list(value)
+
+    def dict_of(self, path, value, allowed):
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(path, value, "must be a mapping" + (" (got a string)" if isinstance(value, str) else ""))
+            return None
+        for key in value:
+            if key not in allowed:
+                self.fail("%s.%s" % (path, key), value[key], "is not a known option (known: %s)" % ", ".join(sorted(allowed)))
+        return value
+
+
+def read_health(reader, path, raw):
+    """The VIP's normalised health configuration, or None when it has none.
+
+    Records problems on `reader` (path, value, reason); returns None for a VIP
+    without health checks, and None too when a problem was found (the VIP is
+    then left out of the intent, or the agent refuses its configuration).
+    """
+    if raw is None:
+        return None
+    before = len(reader.problems)
+    given = reader.dict_of(path, raw, HEALTH_KEYS)
+    if given is None:
+        return None
+    checks = _read_checks(reader, path + ".checks", given.get("checks"))
+    damping = _read_damping(reader, path + ".damping", given.get("damping"))
+    if len(reader.problems) != before:
+        return None
+    return {"checks": checks, "damping": damping}
+
+
+def _read_checks(reader, path, raw):
+    if raw is None or raw == []:
+        reader.fail(path, raw, "is required: a list of one or more checks (%s), all of which must pass" % ", ".join(CHECK_TYPES))
+        return []
+    items = reader.list_of(path, raw)
+    if len(items) > MAX_CHECKS:
+        reader.fail(path, len(items), "lists %d checks, more than the %d allowed; combine some in one exec check" % (len(items), MAX_CHECKS))
+        return []
+    return [_read_check(reader, "%s[%d]" % (path, index), item) for index, item in enumerate(items)]
+
+
+def _read_check(reader, path, raw):
+    if not isinstance(raw, dict):
+        reader.fail(path, raw, "must be a mapping with at least a type (one of %s)" % ", ".join(CHECK_TYPES))
+        return None
+    reader.dict_of(path, raw, CHECK_KEYS)
+    if raw.get("type") is None:
+        reader.fail(path + ".type", None, "is required: one of %s" % ", ".join(CHECK_TYPES))
+        return None
+    kind = reader.choice(path + ".type", raw["type"], CHECK_TYPES)
+    if kind is None:
+        return None
+    for key in sorted(k for k in raw if isinstance(k, str)):  # other keys: reported by dict_of
+        if key in CHECK_KEYS and key != "type" and key not in TYPE_KEYS[kind] + TIMER_KEYS:
+            options = ", ".join(TYPE_KEYS[kind] + TIMER_KEYS)
+            reader.fail("%s.%s" % (path, key), raw[key], "does not apply to %s check (its options: %s)" % (_a(kind), options))
+    for key in REQUIRED[kind]:
+        if raw.get(key) is None:
+            reader.fail("%s.%s" % (path, key), None, "is required for %s check" % _a(kind))
+    check = {"type": kind}
+    for key in TYPE_KEYS[kind]:
+        check[key] = _READERS[key](reader, "%s.%s" % (path, key), raw.get(key), kind)
+    check.update(_read_timers(reader, path, raw))
+    return check
+
+
+def _a(kind):
+    # Read aloud: "a tcp check", "an http check", "an exec check", "an ipvs check", "a kubernetes check".
+    return ("a " if kind in ("tcp", "kubernetes") else "an ") + kind
+
+
+def _host(reader, path, raw, kind):
+    if raw is None:
+        return DEFAULT_HOST
+    try:
+        address = ipaddress.ip_address(raw) if isinstance(raw, str) else None
+    except ValueError:
+        address = None
+    if address is None:
+        reader.fail(path, raw, "must be an IP address, not a name: a health check must not depend on DNS")
+        return None
+    if getattr(address, "scope_id", None) is not None:
+        # "fe80::1%eth0": the zone id is free text (a newline included).
+        reader.fail(path, raw, "must not carry an IPv6 zone id (%name)")
+        return None
+    if address.is_unspecified or address.is_multicast:
+        reader.fail(path, raw, "cannot be connected to (unspecified or multicast)")
+        return None
+    return address.compressed
+
+
+def _port(reader, path, raw, kind):
+    if raw is None:
+        return DEFAULT_PORTS.get(kind)  # required ports were reported already
+    return reader.integer(path, raw, *PORT_RANGE)
+
+
+def _path(reader, path, raw, kind):
+    if raw is None:
+        return DEFAULT_PATH
+    if not isinstance(raw, str) or not PATH_RE.fullmatch(raw):
+        reader.fail(path, raw, "must be an HTTP path starting with '/', without spaces or non-ASCII characters, at most 1024 characters")
+        return None
+    return raw
+
+
+def _expect_status(reader, path, raw, kind):
+    if raw is None:
+        return list(DEFAULT_STATUS)
+    if isinstance(raw, (list, tuple)):
+        if not raw:
+            reader.fail(path, raw, "must list at least one HTTP status code")
+            return None
+        codes = [reader.integer("%s[%d]" % (path, index), item, *STATUS_RANGE) for index, item in enumerate(raw)]
+    else:
+        codes = [reader.integer(path, raw, *STATUS_RANGE)]
+    if None in codes:
+        return None
+    return sorted(set(codes))
+
+
+def _command(reader, path, raw, kind):
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            argv = shlex.split(raw)
+        except ValueError as exc:
+            reader.fail(path, raw, "cannot be split into arguments: %s" % exc)
+            return None
+    elif isinstance(raw, (list, tuple)):
+        argv = []
+        for index, item in enumerate(raw):
+            # A number in a YAML list is an argument like any other.
+            if isinstance(item, int) and not isinstance(item, bool):
+                item = str(item)
+            if not isinstance(item, str) or "\0" in item:
+                reader.fail("%s[%d]" % (path, index), item, "must be a string")
+                return None
+            argv.append(item)
+    else:
+        reader.fail(path, raw, "must be a command line (a string) or a list of arguments")
+        return None
+    if not argv or not argv[0].startswith("/"):
+        # Checks run without a shell and without relying on PATH: what runs
+        # is exactly what the inventory names.
+        reader.fail(path, raw, "must start with the absolute path of the program (checks run without a shell)")
+        return None
+    return argv
+
+
+def _protocol(reader, path, raw, kind):
+    if raw is None:
+        return DEFAULT_PROTOCOL
+    return reader.choice(path, raw, IPVS_PROTOCOLS)
+
+
+def _service(reader, path, raw, kind):
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not SERVICE_RE.fullmatch(raw):
+        reader.fail(path, raw, "must be NAMESPACE/NAME of a Kubernetes Service (lower-case letters, digits and '-', at most 63 characters each)")
+        return None
+    return raw
+
+
+def _healthz_port(reader, path, raw, kind):
+    if raw is None:
+        return None  # no gate on kube-proxy's /healthz
+    return reader.integer(path, raw, *PORT_RANGE)
+
+
+_READERS = {
+    "host": _host,
+    "port": _port,
+    "path": _path,
+    "expect_status": _expect_status,
+    "command": _command,
+    "protocol": _protocol,
+    "service": _service,
+    "healthz_port": _healthz_port,
+}
+
+
+def _read_timers(reader, path, raw):
+    timers = dict(TIMER_DEFAULTS)
+    for key in TIMER_KEYS:
+        if raw.get(key) is not None:
+            timers[key] = reader.integer("%s.%s" % (path, key), raw[key], *TIMER_LIMITS[key])
+    interval, timeout = timers["interval_ms"], timers["timeout_ms"]
+    if interval is not None and timeout is not None and timeout >= interval:
+        # A check still running when the next one is due would delay every
+        # later result: detection time is only bounded if timeout < interval.
+        where = "" if "interval_ms" in raw else ", the default"
+        reader.fail(path + ".timeout_ms", timeout, "must be lower than the check's interval_ms (%d%s)" % (interval, where))
+    return timers
+
+
+def _read_damping(reader, path, raw):
+    damping = dict(DAMPING_DEFAULTS)
+    given = reader.dict_of(path, raw, DAMPING_DEFAULTS)
+    if given is None:
+        return damping
+    for key in DAMPING_DEFAULTS:
+        if given.get(key) is None:
+            continue
+        sub = "%s.%s" % (path, key)
+        damping[key] = reader.boolean(sub, given[key]) if key == "enabled" else reader.integer(sub, given[key], *DAMPING_LIMITS[key])
+    if None in damping.values() or not damping["enabled"]:
+        return damping
+    if damping["reuse"] >= damping["suppress"]:
+        reader.fail(path + ".reuse", damping["reuse"], "must be lower than damping.suppress (%d)" % damping["suppress"])
+    elif damping["max_hold_s"] / damping["half_life_s"] < math.log2(damping["suppress"] / damping["reuse"]):
+        # The penalty is capped at reuse * 2^(max_hold_s / half_life_s), so
+        # that a hold never outlasts max_hold_s; a cap below suppress would
+        # silently disable damping.
+        cap = damping["reuse"] * 2 ** (damping["max_hold_s"] / damping["half_life_s"])
+        reader.fail(
+            path + ".max_hold_s",
+            damping["max_hold_s"],
+            "is too short for damping to ever hold the VIP: with reuse %d and half_life_s %d the penalty is capped at %d, below suppress (%d)"
+            % (damping["reuse"], damping["half_life_s"], int(cap), damping["suppress"]),
+        )
+    return damping
