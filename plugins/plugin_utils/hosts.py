@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -13,36 +12,16 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
 from ansible_collections.anycast.fabric.plugins.plugin_utils.edge import Edge, read_edge, read_scope
 from ansible_collections.anycast.fabric.plugins.plugin_utils.health import read_health
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader, community, hostname_problem, parse_ip, unusable_address
-from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import MAX_ASN, asn_problem
+from ansible_collections.anycast.fabric.plugins.plugin_utils.schema import DEFAULT_SITE, DEFAULT_VIP_INTERFACE, HOST_TABLE, MAX_COMMUNITIES, VIP_TABLE
+from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import asn_problem
 
 # Inventory group -> role in the fabric.
 ROLE_GROUPS = (("fabric_nodes", "node"), ("fabric_tors", "tor"), ("fabric_spines", "spine"))
 
-HOST_VARIABLES = (
-    "fabric_rack",
-    "fabric_site",
-    "fabric_ipv4",
-    "fabric_ipv6",
-    "fabric_uplink_ipv4",
-    "fabric_uplink_ipv6",
-    "fabric_asn",
-    "fabric_router_id",
-    "fabric_daemon",
-    "fabric_vips",
-    "fabric_vip_interface",
-    "fabric_pod_cidrs",
-    "fabric_upstreams",
-    "fabric_site_community",
-    "fabric_pod_aggregates",
-)
-VIP_KEYS = ("address", "name", "communities", "large_communities", "health", "sites", "prepend", "med")
+# The variables the model reads (fabric_state_dir is read by the roles and modules only).
+HOST_VARIABLES = tuple(name for name in HOST_TABLE.names() if name != "fabric_state_dir")
+VIP_KEYS = VIP_TABLE.names()
 ROLE_LABELS = {"node": "nodes", "tor": "ToRs", "spine": "spines"}
-DEFAULT_SITE = "default"
-DEFAULT_VIP_INTERFACE = "lo"
-# Per VIP and kind (standard, large): FRR's `set community ... additive` line
-# must stay within its 4,096-character line buffer and 256 words (measured
-# with vtysh -C, FRR 8.4.4), with room for the graceful-shutdown community.
-MAX_COMMUNITIES = 64
 
 
 @dataclass
@@ -166,13 +145,7 @@ def daemon_problems(hosts, fabric, problems):
 
 def _interface_name(reader, path, value):
     """A Linux interface name: at most 15 characters, and one word for BIRD and FRR."""
-    if isinstance(value, str) and NAME_RE_IFACE.fullmatch(value) and value not in (".", ".."):
-        return value
-    reader.fail(path, value, "must be an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)")
-    return None
-
-
-NAME_RE_IFACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
+    return reader.field(path, HOST_TABLE.field("fabric_vip_interface"), value)
 
 
 def _read_asn(reader, host):
@@ -181,7 +154,7 @@ def _read_asn(reader, host):
         if host.role != "node":
             reader.fail("fabric_asn", None, "is required for %s" % ROLE_LABELS[host.role])
         return
-    asn = reader.integer("fabric_asn", raw, 1, MAX_ASN - 1)
+    asn = reader.field("fabric_asn", HOST_TABLE.field("fabric_asn"), raw)
     if asn is None:
         return
     reason = asn_problem(asn)
