@@ -10,20 +10,53 @@ times are measured, printed (pytest -s) and bounded.
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import signal
 import subprocess
 import time
+import zipapp
 
 import pytest
 
 from conftest import HOST_PYTHON, REPO, netns_addresses
 
-AGENT = REPO / "roles" / "healthcheck" / "files" / "anycast-healthd"
+PACKAGE = REPO / "roles" / "healthcheck" / "files" / "anycast_healthd"
+SPEC = REPO / "plugins" / "module_utils" / "_health_spec.py"
 WEB, DNS, FLAP = "198.51.100.10/32", "2001:db8:ac::53/128", "198.51.100.30/32"
 WEB_PORT, DNS_PORT, METRICS_PORT = 18080, 18053, 9474
 # Default timers (interval 300 ms, timeout 250 ms, rise 3, fall 3): a refused
 # connection is noticed 600-900 ms after the death.
 DETECTION_BOUND_S = 1.5
+
+
+def build_agent(folder):
+    """The zipapp as the role builds it: the package plus the collection's health spec."""
+    source = folder / "agent-src"
+    shutil.copytree(PACKAGE, source / "anycast_healthd", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(SPEC, source / "anycast_healthd" / "_health_spec.py")
+    target = folder / "anycast-healthd.pyz"
+    zipapp.create_archive(source, target, main="anycast_healthd.cli:run")
+    return target
+
+
+SAMPLE_RE = re.compile(r"([a-z_]+)(?:\{(.*)\})? (\S+)")
+LABEL_RE = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
+
+
+def labels(**pairs):
+    return frozenset(pairs.items())
+
+
+def samples(lines):
+    """Prometheus text exposition -> {(name, labels): value}, whatever the order of the labels."""
+    found = {}
+    for line in lines:
+        match = SAMPLE_RE.fullmatch(line)
+        if match and not line.startswith("#"):
+            pairs = {key: value.replace('\\"', '"').replace("\\\\", "\\") for key, value in LABEL_RE.findall(match.group(2) or "")}
+            found[match.group(1), frozenset(pairs.items())] = float(match.group(3))
+    return found
 
 
 class Lab:
@@ -38,6 +71,7 @@ class Lab:
         self.state = tmp_path / "state.json"
         self.textfile = tmp_path / "metrics.prom"
         self.log = tmp_path / "agent.log"
+        self.agent_path = build_agent(tmp_path)
         subprocess.run(["ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up"], check=True)
 
     def exec(self, *cmd, **kwargs):
@@ -70,11 +104,11 @@ class Lab:
         self.config.write_text(json.dumps(config, indent=2))
 
     def start_agent(self):
-        self.agent = self.spawn(HOST_PYTHON, str(AGENT), "--config", str(self.config), log=self.log)
+        self.agent = self.spawn(HOST_PYTHON, "-I", str(self.agent_path), "--config", str(self.config), log=self.log)
         return time.monotonic()
 
     def cli(self, *args):
-        return self.exec(HOST_PYTHON, str(AGENT), "--config", str(self.config), *args)
+        return self.exec(HOST_PYTHON, "-I", str(self.agent_path), "--config", str(self.config), *args)
 
     def addresses(self):
         return netns_addresses(self.netns)
@@ -153,17 +187,17 @@ def test_vips_follow_their_services_independently(lab):
     print("healthd: web announced %.3f s after its server was restarted" % back)
     assert back >= 0.55 and time.monotonic() - restarted < 5
 
-    metrics = lab.metrics()
-    web_labels = 'vip="%s",name="web"' % WEB
-    assert "anycast_healthd_vip_announced{%s} 1" % web_labels in metrics
-    assert "anycast_healthd_vip_transitions_total{%s} 3" % web_labels in metrics
-    assert "anycast_healthd_vip_falls_total{%s} 1" % web_labels in metrics
-    assert 'anycast_healthd_vip_announced{vip="%s",name="dns"} 1' % DNS in metrics
-    assert 'anycast_healthd_check_up{%s,check="http://127.0.0.1:%d/",type="http"} 1' % (web_labels, WEB_PORT) in metrics
-    latency = [line for line in metrics if line.startswith("anycast_healthd_check_latency_seconds{%s" % web_labels)]
-    assert len(latency) == 1 and 0 < float(latency[0].split()[-1]) < 0.25
+    metrics = samples(lab.metrics())
+    web = {"vip": WEB, "name": "web"}
+    assert metrics["anycast_healthd_vip_announced", labels(**web)] == 1
+    assert metrics["anycast_healthd_vip_transitions_total", labels(**web)] == 3
+    assert metrics["anycast_healthd_vip_falls_total", labels(**web)] == 1
+    assert metrics["anycast_healthd_vip_announced", labels(vip=DNS, name="dns")] == 1
+    http_check = labels(check="http://127.0.0.1:%d/" % WEB_PORT, type="http", **web)
+    assert metrics["anycast_healthd_check_up", http_check] == 1
+    assert 0 < metrics["anycast_healthd_check_latency_seconds", http_check] < 0.25
     # The textfile carries the same samples.
-    assert "anycast_healthd_vip_announced{%s} 1" % web_labels in lab.textfile.read_text().splitlines()
+    assert samples(lab.textfile.read_text().splitlines())["anycast_healthd_vip_announced", labels(**web)] == 1
 
     status = lab.cli("--status")
     assert status.returncode == 0, status.stdout + status.stderr
@@ -199,8 +233,9 @@ def test_sigkill_then_withdraw_all_and_a_restart_that_rechecks(lab):
     assert "withdraw-all: 2 of 2 managed VIP(s) were on lo and are withdrawn" in result.stdout
     state = json.loads(lab.state.read_text())
     assert state["running"] is False and not any(v["announced"] for v in state["vips"])
-    assert 'anycast_healthd_vip_announced{vip="%s",name="web"} 0' % WEB in lab.textfile.read_text()
-    assert "anycast_healthd_running 0" in lab.textfile.read_text()
+    textfile = samples(lab.textfile.read_text().splitlines())
+    assert textfile["anycast_healthd_vip_announced", labels(vip=WEB, name="web")] == 0
+    assert textfile["anycast_healthd_running", labels()] == 0
     # Twice is harmless (systemd may run it after a clean stop that withdrew already).
     assert lab.cli("--withdraw-all").returncode == 0
 
@@ -251,7 +286,7 @@ def test_a_flapping_vip_is_held_down_then_released(lab, tmp_path):
 
     state = json.loads(lab.state.read_text())["vips"][0]
     assert state["healthy"] is True and state["suppressed"] is True and state["announced"] is False
-    assert 'anycast_healthd_vip_suppressed{vip="%s",name="flappy"} 1' % FLAP in lab.metrics()
+    assert samples(lab.metrics())["anycast_healthd_vip_suppressed", labels(vip=FLAP, name="flappy")] == 1
     assert "flapping, held down for" in lab.log.read_text()
     status = lab.cli("--status")
     assert "held down (" in status.stdout
@@ -293,10 +328,10 @@ def test_a_service_vip_follows_kube_proxys_local_endpoints(lab, tmp_path):
     # No local endpoint: never announced, over many check runs (3 s = 10 intervals).
     time.sleep(3)
     assert WEB not in lab.addresses()
-    metrics = lab.metrics()
-    runs = [line for line in metrics if line.startswith("anycast_healthd_check_runs_total{")]
-    assert len(runs) == 1 and float(runs[0].split()[-1]) >= 5
-    assert 'anycast_healthd_vip_announced{vip="%s",name="lb"} 0' % WEB in metrics
+    metrics = samples(lab.metrics())
+    runs = [value for (name, _labels), value in metrics.items() if name == "anycast_healthd_check_runs_total"]
+    assert len(runs) == 1 and runs[0] >= 5
+    assert metrics["anycast_healthd_vip_announced", labels(vip=WEB, name="lb")] == 0
 
     # One local endpoint: announced after rise (3) successes, not before.
     since = endpoints(1)

@@ -17,21 +17,14 @@ import importlib.util
 import json
 import os
 import socket
-import sys
 import threading
 import time
 from importlib.machinery import SourceFileLoader
-from pathlib import Path
 
 import pytest
 
-_COLLECTIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".build", "collections")
-if os.path.isdir(_COLLECTIONS) and os.path.abspath(_COLLECTIONS) not in map(os.path.abspath, sys.path):
-    sys.path.insert(0, os.path.abspath(_COLLECTIONS))
-
-from ansible_collections.anycast.fabric.plugins.plugin_utils import health  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[2]
+from ansible_collections.anycast.fabric.plugins.plugin_utils import health
+from healthd_package import REPO, load as load_agent
 
 
 def load(name, path):
@@ -42,7 +35,7 @@ def load(name, path):
     return module
 
 
-healthd = load("anycast_healthd_k8s", REPO / "roles" / "healthcheck" / "files" / "anycast-healthd")
+healthd = load_agent()
 fake = load("kube_proxy_health", REPO / "molecule" / "shared" / "kube_proxy_health.py")
 
 TIMERS = {"interval_ms": 300, "timeout_ms": 250, "rise": 3, "fall": 3}
@@ -347,4 +340,4 @@ def test_names_with_control_characters_stay_on_one_line():
 def test_the_agent_refuses_zone_ids():
     with pytest.raises(healthd.ConfigError) as raised:
         healthd.parse_check("c", {"type": "kubernetes", "port": 30100, "host": "fe80::1%lo\nx"})
-    assert str(raised.value) == "c.host: must not carry an IPv6 zone id, not 'fe80::1%lo\\nx'"
+    assert str(raised.value) == "c.host: must not carry an IPv6 zone id (%name), not 'fe80::1%lo\\nx'"

@@ -1,44 +1,27 @@
 # -*- coding: utf-8 -*-
-"""The health agent's logic (roles/healthcheck/files/anycast-healthd), without a network.
+"""The health agent's logic (roles/healthcheck/files/anycast_healthd), without a network.
 
-The agent is one stdlib-only file without a .py suffix (it is shipped to the
-nodes as is), so it is imported from its path. Time is injected: rise/fall,
-damping and the main loop are driven by a fake clock and a fake interface.
+The package is staged and imported exactly as the role deploys it (with the
+collection's _health_spec.py inside; see healthd_package.py). Time is
+injected: rise/fall, damping and the main loop are driven by a fake clock and
+a fake interface.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
-import socket
-import sys
 import time
-from importlib.machinery import SourceFileLoader
-from pathlib import Path
 
 import pytest
 
-_COLLECTIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".build", "collections")
-if os.path.isdir(_COLLECTIONS) and os.path.abspath(_COLLECTIONS) not in map(os.path.abspath, sys.path):
-    sys.path.insert(0, os.path.abspath(_COLLECTIONS))
+from ansible_collections.anycast.fabric.plugins.module_utils import _health_spec
+from ansible_collections.anycast.fabric.plugins.plugin_utils import health, model
+from fabric_factory import small_fabric
+from healthd_package import SPEC, load
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import health, model  # noqa: E402
-from fabric_factory import small_fabric  # noqa: E402
-
-AGENT = Path(__file__).resolve().parents[2] / "roles" / "healthcheck" / "files" / "anycast-healthd"
-
-
-def load_agent():
-    loader = SourceFileLoader("anycast_healthd", str(AGENT))
-    spec = importlib.util.spec_from_loader("anycast_healthd", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-healthd = load_agent()
+healthd = load()
 
 TIMERS = {"interval_ms": 300, "timeout_ms": 250, "rise": 3, "fall": 3}
 DAMPING = {"enabled": True, "penalty": 1000, "suppress": 2000, "reuse": 750, "half_life_s": 30, "max_hold_s": 300}
@@ -98,13 +81,11 @@ class Clock:
 # The same defaults on both sides ---------------------------------------------------
 
 
-def test_agent_defaults_equal_the_models():
-    assert healthd.TIMER_DEFAULTS == health.TIMER_DEFAULTS
-    assert healthd.DAMPING_DEFAULTS == health.DAMPING_DEFAULTS
-    assert healthd.CHECK_TYPES == health.CHECK_TYPES
-    assert healthd.TYPE_KEYS == health.TYPE_KEYS
-    assert healthd.DEFAULT_HOST == health.DEFAULT_HOST
-    assert healthd.DEFAULT_PORTS == health.DEFAULT_PORTS
+def test_the_agent_runs_the_controllers_spec_file():
+    """One spec: the agent's _health_spec is the collection's file, byte for byte, and the model uses it."""
+    assert open(healthd.modules.spec.__file__, "rb").read() == SPEC.read_bytes()
+    assert health.read_health.__module__ == health.__name__ and health.spec is _health_spec
+    assert healthd.modules.config.spec.TIMER_DEFAULTS == health.TIMER_DEFAULTS
 
 
 def test_the_intents_health_is_accepted_unchanged():
@@ -140,6 +121,7 @@ def test_hand_written_config_gets_defaults():
 
 
 HEALTH = {"checks": [{"type": "tcp", "port": 80}]}
+CHECKS_REQUIRED = "is required: a list of one or more checks (tcp, http, https, exec, ipvs, kubernetes), all of which must pass"
 
 
 @pytest.mark.parametrize(
@@ -157,28 +139,28 @@ HEALTH = {"checks": [{"type": "tcp", "port": 80}]}
             {"vips": [{"prefix": "198.51.100.10", "health": HEALTH}, {"prefix": "198.51.100.10/32", "health": HEALTH}]},
             "vips[1].prefix: 198.51.100.10/32 is listed twice",
         ),
-        ({"vips": [{"prefix": "198.51.100.10"}]}, "vips[0].health: must be a mapping"),
-        ({"vips": [{"prefix": "198.51.100.10", "health": {"checks": []}}]}, "vips[0].health.checks: must be a non-empty list"),
+        ({"vips": [{"prefix": "198.51.100.10"}]}, "vips[0].health: is required: the checks that gate the VIP's announcement"),
+        ({"vips": [{"prefix": "198.51.100.10", "health": {"checks": []}}]}, "vips[0].health.checks: " + CHECKS_REQUIRED),
         (
             {"vips": [{"prefix": "198.51.100.10", "health": {"checks": [{"type": "ping"}]}}]},
-            "vips[0].health.checks[0].type: must be one of tcp, http, https, exec, ipvs, kubernetes, not 'ping'",
+            "vips[0].health.checks[0].type: must be one of: tcp, http, https, exec, ipvs, kubernetes, not 'ping'",
         ),
         ({"vips": [{"prefix": "198.51.100.10", "health": {"checks": [{"type": "tcp"}]}}]}, "vips[0].health.checks[0].port: is required for a tcp check"),
         (
             {"vips": [{"prefix": "198.51.100.10", "health": {"checks": [{"type": "tcp", "port": 1, "command": ["/bin/true"]}]}}]},
-            "vips[0].health.checks[0]: option(s) command do not apply to a tcp check",
+            "vips[0].health.checks[0].command: does not apply to a tcp check (its options: host, port, interval_ms, timeout_ms, rise, fall), not ['/bin/true']",
         ),
         (
             {"vips": [{"prefix": "198.51.100.10", "health": {"checks": [{"type": "exec", "command": ["true"]}]}}]},
-            "vips[0].health.checks[0].command: must be a list of strings starting with an absolute program path",
+            "vips[0].health.checks[0].command: must start with the absolute path of the program (checks run without a shell), not ['true']",
         ),
         (
             {"vips": [{"prefix": "198.51.100.10", "health": {"checks": [{"type": "tcp", "port": 1, "timeout_ms": 300}]}}]},
-            "vips[0].health.checks[0].timeout_ms: must be lower than interval_ms (300)",
+            "vips[0].health.checks[0].timeout_ms: must be lower than the check's interval_ms (300, the default), not 300",
         ),
         (
             {"vips": [{"prefix": "198.51.100.10", "health": dict(HEALTH, damping={"reuse": 3000})}]},
-            "vips[0].health.damping.reuse: must be lower than suppress (2000)",
+            "vips[0].health.damping.reuse: must be lower than damping.suppress (2000), not 3000",
         ),
     ],
 )
@@ -461,26 +443,29 @@ def snapshot():
 
 
 def test_metrics_text_exposition():
+    """prometheus_client's text format (values as Go floats), the same names, labels and HELP texts as before."""
     text = healthd.render_metrics(snapshot())
     lines = text.splitlines()
-    web = 'vip="198.51.100.10/32",name="web"'
-    v6 = 'vip="2001:db8:ac::10/128",name=""'
+    # prometheus_client writes labels sorted by name.
+    web = 'name="web",vip="198.51.100.10/32"'
+    v6 = 'name="",vip="2001:db8:ac::10/128"'
     for line in [
-        "anycast_healthd_running 1",
-        "anycast_healthd_start_time_seconds 1700000000.5",
+        "anycast_healthd_running 1.0",
+        "anycast_healthd_start_time_seconds 1.7000000005e+09",
+        "# HELP anycast_healthd_vip_announced 1 while the VIP is on its interface (announced), 0 while withdrawn.",
         "# TYPE anycast_healthd_vip_announced gauge",
-        "anycast_healthd_vip_announced{%s} 1" % web,
-        "anycast_healthd_vip_announced{%s} 0" % v6,
-        "anycast_healthd_vip_suppressed{%s} 1" % v6,
+        "anycast_healthd_vip_announced{%s} 1.0" % web,
+        "anycast_healthd_vip_announced{%s} 0.0" % v6,
+        "anycast_healthd_vip_suppressed{%s} 1.0" % v6,
         "anycast_healthd_vip_penalty{%s} 2911.2" % v6,
-        "anycast_healthd_vip_last_change_timestamp_seconds{%s} 1700000001.25" % web,
+        "anycast_healthd_vip_last_change_timestamp_seconds{%s} 1.70000000125e+09" % web,
         "# TYPE anycast_healthd_vip_transitions_total counter",
-        "anycast_healthd_vip_transitions_total{%s} 6" % v6,
-        'anycast_healthd_check_up{%s,check="http://127.0.0.1:80/",type="http"} 1' % web,
-        'anycast_healthd_check_latency_seconds{%s,check="http://127.0.0.1:80/",type="http"} 0.0015' % web,
+        "anycast_healthd_vip_transitions_total{%s} 6.0" % v6,
+        'anycast_healthd_check_up{check="http://127.0.0.1:80/",name="web",type="http",vip="198.51.100.10/32"} 1.0',
+        'anycast_healthd_check_latency_seconds{check="http://127.0.0.1:80/",name="web",type="http",vip="198.51.100.10/32"} 0.0015',
         # Quotes in labels are escaped; a check that never ran has no latency.
-        'anycast_healthd_check_latency_seconds{%s,check="exec /bin/check \\"x\\"",type="exec"} NaN' % v6,
-        'anycast_healthd_check_failures_total{%s,check="http://127.0.0.1:80/",type="http"} 2' % web,
+        'anycast_healthd_check_latency_seconds{check="exec /bin/check \\"x\\"",name="",type="exec",vip="2001:db8:ac::10/128"} NaN',
+        'anycast_healthd_check_failures_total{check="http://127.0.0.1:80/",name="web",type="http",vip="198.51.100.10/32"} 2.0',
     ]:
         assert line in lines
     # Every sample belongs to a declared metric, and each metric is declared once.
@@ -489,6 +474,31 @@ def test_metrics_text_exposition():
     samples = {line.split("{")[0].split()[0] for line in lines if not line.startswith("#")}
     assert samples == set(declared)
     assert text.endswith("\n")
+
+
+def test_metrics_textfile_and_listener(tmp_path):
+    """The textfile (node-exporter) and the HTTP listener serve the same exposition; other paths are 404."""
+    import urllib.error
+    import urllib.request
+
+    path = tmp_path / "textfile" / "anycast_healthd.prom"
+    healthd.write_textfile(str(path), snapshot())
+    assert path.read_text() == healthd.render_metrics(snapshot())
+    server = healthd.MetricsServer(("127.0.0.1", 0), snapshot)
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = "http://127.0.0.1:%d" % server.server_address[1]
+        with urllib.request.urlopen(url + "/metrics", timeout=5) as answer:
+            assert answer.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+            assert answer.read().decode() == healthd.render_metrics(snapshot())
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(url + "/other", timeout=5)
+        assert raised.value.code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_status_table():
@@ -517,14 +527,28 @@ def test_state_file_is_written_atomically_and_read_back(tmp_path):
     assert healthd.read_state(str(path)) is None
 
 
-def test_sd_notify_talks_to_the_notify_socket(tmp_path, monkeypatch):
-    address = str(tmp_path / "notify")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
-        server.bind(address)
-        monkeypatch.setenv("NOTIFY_SOCKET", address)
-        healthd.sd_notify("READY=1")
-        assert server.recv(100) == b"READY=1"
+def test_sd_notify_uses_python3_systemd(monkeypatch):
+    """Under systemd (NOTIFY_SOCKET set) the message goes to systemd.daemon.notify; outside, nothing is imported."""
+    import sys
+    import types
+
+    sent = []
+    fake = types.ModuleType("systemd")
+    fake.daemon = types.SimpleNamespace(notify=sent.append)
+    monkeypatch.setitem(sys.modules, "systemd", fake)
+    monkeypatch.setitem(sys.modules, "systemd.daemon", fake.daemon)
+    monkeypatch.setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+    healthd.sd_notify("READY=1")
+    assert sent == ["READY=1"]
+
+    def refused(message):
+        raise OSError(111, "Connection refused")
+
+    fake.daemon.notify = refused
+    healthd.sd_notify("WATCHDOG=1")  # logged, not raised
     monkeypatch.delenv("NOTIFY_SOCKET")
+    monkeypatch.delitem(sys.modules, "systemd")
+    monkeypatch.delitem(sys.modules, "systemd.daemon")
     healthd.sd_notify("READY=1")  # outside systemd: nothing, no error
 
 
@@ -575,12 +599,12 @@ def test_parse_ip_vs():
 )
 def test_ipvs_check(tmp_path, monkeypatch, prefix, protocol, port, expected):
     (tmp_path / "ip_vs").write_text(IP_VS)
-    monkeypatch.setattr(healthd, "IPVS_PROC", str(tmp_path / "ip_vs"))
+    monkeypatch.setattr(healthd.modules.checks, "IPVS_PROC", str(tmp_path / "ip_vs"))
     assert healthd.check_ipvs({"type": "ipvs", "protocol": protocol, "port": port}, prefix) == expected
 
 
 def test_ipvs_check_without_ipvs(tmp_path, monkeypatch):
-    monkeypatch.setattr(healthd, "IPVS_PROC", str(tmp_path / "missing"))
+    monkeypatch.setattr(healthd.modules.checks, "IPVS_PROC", str(tmp_path / "missing"))
     ok, latency, error = healthd.run_check(dict({"type": "ipvs", "protocol": "tcp", "port": 80}, **TIMERS), {"prefix": "198.51.100.10/32"})
     assert not ok and error.startswith("no IPVS in this kernel")
 
@@ -631,4 +655,4 @@ def test_check_config_cli(tmp_path, capsys):
     assert capsys.readouterr().out == "%s: 1 VIP(s), 1 check(s) on lo\n" % path
     path.write_text(json.dumps({"vips": [{"prefix": "198.51.100.10"}]}))
     assert healthd.main(["--config", str(path), "--check-config"]) == 2
-    assert "configuration: vips[0].health: must be a mapping" in capsys.readouterr().out
+    assert "configuration: vips[0].health: is required" in capsys.readouterr().out
