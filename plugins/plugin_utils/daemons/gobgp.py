@@ -88,7 +88,8 @@ class GoBGP(Driver):
         needs = super().requirements(host, fabric)
         for vip in getattr(host, "vips", None) or ():
             if vip.health is not None:
-                needs.append(("health_vips", vip.path + ".health", "(a health check)"))
+                kinds = [c.get("type") for c in (vip.health.get("checks") or []) if isinstance(c, dict)] if isinstance(vip.health, dict) else []
+                needs.append(("health_vips", vip.path + ".health", "checks: %s" % ", ".join(map(str, kinds)) if kinds else "a health check"))
         return needs
 
     def problems(self, host, fabric):

@@ -231,8 +231,8 @@ def test_a_health_checked_vip_is_refused_on_a_gobgp_node():
     vips = ["198.51.100.10", {"address": "198.51.100.12", "health": {"checks": [{"type": "tcp", "port": 80}]}}]
     messages = _daemon_problems(fabric_vips=vips)
     assert len(messages) == 1
-    assert messages[0].startswith("g1: fabric_vips[1].health = ")
-    assert "not supported with fabric_daemon: gobgp" in messages[0] and "the health agent could not withdraw this VIP" in messages[0]
+    assert messages[0].startswith("g1: fabric_vips[1].health = 'checks: tcp': is not supported with fabric_daemon: gobgp: ")
+    assert "does not follow the address on lo, so the health agent could not withdraw this VIP" in messages[0]
 
 
 def test_nothing_is_refused_for_a_fabric_gobgp_can_run():
