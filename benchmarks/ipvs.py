@@ -103,7 +103,7 @@ def timed_run(vm, path, expect_changed=None):
 def plan_in_process(count):
     """The module's pure logic (validate, parse -S, plan, batch) for count services, natively on the controller."""
     sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.anycast.fabric.plugins.module_utils import ipvs  # noqa: E402 (needs the collections farm)
+    from ansible_collections.anycast.fabric.plugins.module_utils import _ipvs as ipvs  # noqa: E402 (needs the collections farm)
 
     start = time.monotonic()
     desired = ipvs.normalize_services(services(count))

@@ -11,7 +11,7 @@ import os
 import re
 
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Daemon, DaemonError, State
-from ansible_collections.anycast.fabric.plugins.module_utils.bgp_state import parse_bird_bfd, parse_bird_protocols, parse_bird_route_export, with_bfd
+from ansible_collections.anycast.fabric.plugins.module_utils._bgp_state import parse_bird_bfd, parse_bird_protocols, parse_bird_route_export, with_bfd
 
 DEFAULT_SOCKET = "/run/bird/bird.ctl"
 

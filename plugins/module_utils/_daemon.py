@@ -23,7 +23,7 @@ import time
 
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.anycast.fabric.plugins.module_utils.bgp_state import broken_sessions, describe, protocols_gone_down, reset_sessions
+from ansible_collections.anycast.fabric.plugins.module_utils._bgp_state import broken_sessions, describe, protocols_gone_down, reset_sessions
 
 MASK = "********"
 POLL_INTERVAL = 0.5

@@ -11,7 +11,7 @@ import os
 import re
 
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Daemon, DaemonError, State
-from ansible_collections.anycast.fabric.plugins.module_utils.bgp_state import (
+from ansible_collections.anycast.fabric.plugins.module_utils._bgp_state import (
     parse_frr_advertised,
     parse_frr_bfd,
     parse_frr_route,

@@ -85,7 +85,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.anycast.fabric.plugins.module_utils import records
+from ansible_collections.anycast.fabric.plugins.module_utils import _records as records
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DRAIN_STATES, IN_SERVICE
 
 SCHEMA = 1

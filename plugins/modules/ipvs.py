@@ -328,7 +328,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.anycast.fabric.plugins.module_utils.ipvs import (
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs import (
     IpvsError,
     check_owner,
     dump,

@@ -157,7 +157,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.anycast.fabric.plugins.module_utils.vips import VipError, normalize, plan, read_record, record_path, sort_key, write_record
+from ansible_collections.anycast.fabric.plugins.module_utils._vips import VipError, normalize, plan, read_record, record_path, sort_key, write_record
 
 try:
     from pyroute2 import IPRoute

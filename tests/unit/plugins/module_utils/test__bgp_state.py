@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from ansible_collections.anycast.fabric.plugins.module_utils import bgp_state
+from ansible_collections.anycast.fabric.plugins.module_utils import _bgp_state as bgp_state
 from ansible_collections.anycast.fabric.plugins.module_utils._daemons import mask_secrets
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "unit" / "fixtures"
 
 
 def fixture(name):

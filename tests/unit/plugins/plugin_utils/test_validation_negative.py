@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 # `make unit` sets PYTHONPATH=.build/collections; this makes a bare pytest run work too.
-_COLLECTIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".build", "collections")
+_COLLECTIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", ".build", "collections")
 if os.path.isdir(_COLLECTIONS) and os.path.abspath(_COLLECTIONS) not in map(os.path.abspath, sys.path):
     sys.path.insert(0, os.path.abspath(_COLLECTIONS))
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ansible_collections.anycast.fabric.plugins.module_utils import vips
+from ansible_collections.anycast.fabric.plugins.module_utils import _vips as vips
 
 A, B, C = "198.51.100.1/32", "198.51.100.2/32", "2001:db8:ac::3/128"
 

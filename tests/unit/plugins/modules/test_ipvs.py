@@ -13,7 +13,7 @@ import json
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.anycast.fabric.plugins.module_utils import ipvs as logic
+from ansible_collections.anycast.fabric.plugins.module_utils import _ipvs as logic
 from ansible_collections.anycast.fabric.plugins.modules import ipvs as module
 from conftest import call_module
 

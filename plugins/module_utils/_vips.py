@@ -15,7 +15,7 @@ __metaclass__ = type
 import ipaddress
 import os
 
-from ansible_collections.anycast.fabric.plugins.module_utils import records
+from ansible_collections.anycast.fabric.plugins.module_utils import _records as records
 
 RECORD_SCHEMA = 1
 RECORD_SUBDIR = "loopback_vip"

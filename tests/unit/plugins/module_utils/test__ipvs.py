@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.anycast.fabric.plugins.module_utils import ipvs
+from ansible_collections.anycast.fabric.plugins.module_utils import _ipvs as ipvs
 
 # Real output (ipvsadm 1.31, Linux 6.1): every protocol, both families,
 # fwmark, persistence with netmasks, pe, one-packet, scheduler flags under

@@ -31,7 +31,7 @@ import ipaddress
 import os
 import re
 
-from ansible_collections.anycast.fabric.plugins.module_utils import records
+from ansible_collections.anycast.fabric.plugins.module_utils import _records as records
 
 RECORD_SCHEMA = 1
 RECORD_SUBDIR = "ipvs"

@@ -20,7 +20,7 @@ import pytest
 from docutils.parsers.rst import directives, roles
 from docutils.parsers.rst.directives.body import CodeBlock
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+REPO = pathlib.Path(__file__).resolve().parents[3]
 SPEC = importlib.util.spec_from_file_location("docs_rst", REPO / "scripts" / "docs-rst.py")
 docs_rst = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(docs_rst)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 AGENT = ROOT / "roles" / "tor" / "files" / "anycast-resilient-ecmp.py"
 LAB = ROOT / "lab"
 
