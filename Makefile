@@ -18,7 +18,7 @@ REQUIREMENTS := requirements-dev.txt
 REQ_STAMP    := $(VENV)/.requirements-dev.installed
 
 # shellcheck: without it ansible-test skips its shellcheck sanity test (warning only).
-APT_PACKAGES := bird2 frr gobgpd python3-venv python3-pyroute2 git rsync shellcheck
+APT_PACKAGES := bird2 frr gobgpd python3-venv python3-pyroute2 python3-prometheus-client python3-systemd git rsync shellcheck
 
 # Collections "farm": ansible_collections/anycast/fabric -> this checkout, so
 # Ansible and Python resolve anycast.fabric straight from the work tree.

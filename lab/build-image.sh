@@ -33,15 +33,18 @@ recipe_files=("$here/build-image.sh")
 #  - python3, python3-apt: Ansible's interpreter and its apt module.
 #  - python3-pyroute2, python3-netaddr: the collection's modules on managed
 #    hosts (Debian's 0.7.2 / 0.8.0, exactly what real nodes get).
-#  - bird2, frr, frr-pythontools: the routing daemons; frr-pythontools is the
-#    Debian 12 package that ships /usr/lib/frr/frr-reload.py (`dpkg -S`).
+#  - python3-prometheus-client, python3-systemd: the health agent's metrics
+#    and sd_notify (roles/healthcheck installs them when missing).
+#  - bird2, frr, frr-pythontools, gobgpd: the routing daemons; frr-pythontools
+#    is the Debian 12 package that ships /usr/lib/frr/frr-reload.py (`dpkg -S`).
 #  - curl, ca-certificates: health checks and HTTPS from roles.
 #  - sudo: Ansible `become`.
 packages=(
     systemd systemd-sysv dbus
     iproute2 iputils-ping procps tcpdump netbase
     python3 python3-apt python3-pyroute2 python3-netaddr
-    bird2 frr frr-pythontools
+    python3-prometheus-client python3-systemd
+    bird2 frr frr-pythontools gobgpd
     curl ca-certificates sudo
 )
 
