@@ -27,6 +27,28 @@ if str(UNIT_HELPERS) not in sys.path:
 BIN = Path(sys.executable).parent
 
 
+# The health agent as roles/healthcheck deploys it: its package plus the
+# collection's module_utils files it runs (the one health spec and the leaf
+# schema under it), zipped into one zipapp.
+HEALTHD_PACKAGE = REPO / "roles" / "healthcheck" / "files" / "anycast_healthd"
+HEALTHD_SHARED = ("_health_spec.py", "_schema.py")
+
+
+def build_health_agent(folder):
+    """Stage the agent in FOLDER/src and zip it: (staging folder, zipapp path)."""
+    import zipapp
+
+    folder = Path(folder)
+    source = folder / "src"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(HEALTHD_PACKAGE, source / "anycast_healthd", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in HEALTHD_SHARED:
+        shutil.copy(REPO / "plugins" / "module_utils" / name, source / "anycast_healthd" / name)
+    target = folder / "anycast-healthd.pyz"
+    zipapp.create_archive(source, target, main="anycast_healthd.cli:run", filter=lambda path: "__pycache__" not in path.parts)
+    return source, target
+
+
 def ansible_env(**extra):
     env = dict(os.environ)
     env.update(

@@ -11,8 +11,9 @@ One file, two users:
   same file: the role ships it into the agent's zipapp, and the agent validates its
   configuration with read_health() and the small Reader below.
 
-Standard library only, Python 3.9+ (the agent runs with the node's python3), and
-no import of anything else in the collection.
+Standard library only, Python 3.9+ (the agent runs with the node's python3); the
+one import from the collection is _schema (the base problem reader), which the
+role ships beside this file.
 
 The tables (CHECK_FIELDS, TIMER_FIELDS, DAMPING_FIELDS) hold every key's type,
 range, default and meaning; doc_rows() lists them for the docs.
@@ -24,6 +25,10 @@ import ipaddress
 import math
 import re
 import shlex
+
+# The collection's leaf schema: beside this file both in module_utils and in
+# the agent's zipapp (the role ships the two files together).
+from . import _schema
 
 __metaclass__ = type
 
@@ -143,53 +148,14 @@ def doc_rows():
 # Reader below.
 
 
-class Reader:
-    """A minimal problem reader for the agent: records (path, value, message)."""
+class Reader(_schema.Reader):
+    """The agent's problem reader: records (path, value, message) in a list."""
 
     def __init__(self):
         self.problems = []
 
     def fail(self, path, value, message):
         self.problems.append((path, value, message))
-
-    def choice(self, path, value, choices):
-        if value not in choices:
-            self.fail(path, value, "must be one of: %s" % ", ".join(choices))
-            return None
-        return value
-
-    def integer(self, path, value, low, high, unit=""):
-        if isinstance(value, str) and len(value) <= 12 and value.isdigit() and value.isascii():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            self.fail(path, value, "must be an integer from %d to %d%s" % (low, high, unit))
-            return None
-        return value
-
-    def boolean(self, path, value):
-        if not isinstance(value, bool):
-            self.fail(path, value, "must be true or false")
-            return None
-        return value
-
-    def list_of(self, path, value):
-        if value is None:
-            return []
-        if not isinstance(value, (list, tuple)):
-            self.fail(path, value, "must be a list")
-            return []
-        return list(value)
-
-    def dict_of(self, path, value, allowed):
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.fail(path, value, "must be a mapping" + (" (got a string)" if isinstance(value, str) else ""))
-            return None
-        for key in value:
-            if key not in allowed:
-                self.fail("%s.%s" % (path, key), value[key], "is not a known option (known: %s)" % ", ".join(sorted(allowed)))
-        return value
 
 
 def read_health(reader, path, raw):

@@ -289,6 +289,57 @@ def as_integer(value, low, high):
     return value
 
 
+class Reader:
+    """Reads plain values and records why one is refused, as (path, value, reason).
+
+    The one problem reader of the collection: the controller's reader
+    (plugins/plugin_utils/inputs.Reader: host variables, addresses, secrets)
+    and the health agent's (module_utils/_health_spec.Reader) extend it and
+    say where a problem goes by defining fail().
+    """
+
+    def fail(self, path, value, message):
+        raise NotImplementedError
+
+    def choice(self, path, value, choices):
+        if value not in choices:
+            self.fail(path, value, "must be one of: %s" % ", ".join(choices))
+            return None
+        return value
+
+    def integer(self, path, value, low, high, unit=""):
+        number = as_integer(value, low, high)
+        if number is None:
+            self.fail(path, value, "must be an integer from %d to %d%s" % (low, high, unit))
+        return number
+
+    def boolean(self, path, value):
+        if not isinstance(value, bool):
+            self.fail(path, value, "must be true or false")
+            return None
+        return value
+
+    def list_of(self, path, value):
+        if value is None:
+            return []
+        if not isinstance(value, (list, tuple)):
+            self.fail(path, value, "must be a list")
+            return []
+        return list(value)
+
+    def dict_of(self, path, value, allowed):
+        """A mapping with only known keys (each unknown one is a problem); None when VALUE is no mapping."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(path, value, "must be a mapping" + (" (got a string)" if isinstance(value, str) else ""))
+            return None
+        for key in value:
+            if key not in allowed:
+                self.fail("%s.%s" % (path, key), value[key], "is not a known option (known: %s)" % ", ".join(sorted(allowed)))
+        return value
+
+
 def _check_integer(field, value):
     number = as_integer(value, field.min, field.max)
     if number is None:

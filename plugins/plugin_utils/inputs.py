@@ -112,8 +112,8 @@ def is_int(value):
     return _schema.is_int(value)
 
 
-class Reader:
-    """Reads variables of one host (or of the fabric) and records problems."""
+class Reader(_schema.Reader):
+    """Reads variables of one host (or of the fabric) and records problems with the host's name."""
 
     def __init__(self, problems, host, variables):
         self.problems = problems
@@ -173,24 +173,6 @@ class Reader:
             return None
         return value
 
-    def choice(self, path, value, choices):
-        if value not in choices:
-            self.fail(path, value, "must be one of: %s" % ", ".join(choices))
-            return None
-        return value
-
-    def integer(self, path, value, low, high, unit=""):
-        number = _schema.as_integer(value, low, high)
-        if number is None:
-            self.fail(path, value, "must be an integer from %d to %d%s" % (low, high, unit))
-        return number
-
-    def boolean(self, path, value):
-        if not isinstance(value, bool):
-            self.fail(path, value, "must be true or false")
-            return None
-        return value
-
     # Addresses ---------------------------------------------------------------
 
     def interface(self, path, value, version):
@@ -229,14 +211,6 @@ class Reader:
         if net is None:
             self.fail(path, value, reason)
         return net
-
-    def list_of(self, path, value):
-        if value is None:
-            return []
-        if not isinstance(value, (list, tuple)):
-            self.fail(path, value, "must be a list")
-            return []
-        return list(value)
 
     def dict_of(self, path, value, allowed, secret=False):
         """A mapping with only known keys; secret=True never echoes its values."""

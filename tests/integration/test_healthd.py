@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import signal
 import subprocess
 import time
-import zipapp
 
 import pytest
 
-from conftest import HOST_PYTHON, REPO, netns_addresses
+from conftest import HOST_PYTHON, REPO, build_health_agent, netns_addresses
 
-PACKAGE = REPO / "roles" / "healthcheck" / "files" / "anycast_healthd"
-SPEC = REPO / "plugins" / "module_utils" / "_health_spec.py"
 WEB, DNS, FLAP = "198.51.100.10/32", "2001:db8:ac::53/128", "198.51.100.30/32"
 WEB_PORT, DNS_PORT, METRICS_PORT = 18080, 18053, 9474
 # Default timers (interval 300 ms, timeout 250 ms, rise 3, fall 3): a refused
@@ -31,13 +27,8 @@ DETECTION_BOUND_S = 1.5
 
 
 def build_agent(folder):
-    """The zipapp as the role builds it: the package plus the collection's health spec."""
-    source = folder / "agent-src"
-    shutil.copytree(PACKAGE, source / "anycast_healthd", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(SPEC, source / "anycast_healthd" / "_health_spec.py")
-    target = folder / "anycast-healthd.pyz"
-    zipapp.create_archive(source, target, main="anycast_healthd.cli:run")
-    return target
+    """The zipapp as the role builds it: the package plus the collection's health spec and schema."""
+    return build_health_agent(folder / "agent")[1]
 
 
 SAMPLE_RE = re.compile(r"([a-z_]+)(?:\{(.*)\})? (\S+)")

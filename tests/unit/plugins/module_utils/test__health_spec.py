@@ -19,14 +19,24 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import Pro
 SPEC = Path(spec.__file__)
 
 
-def test_standard_library_only():
-    """The agent runs this file on the node: it may import nothing but the standard library."""
-    tree = ast.parse(SPEC.read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= set(sys.stdlib_module_names)
-    # And it runs alone, isolated, under the node's interpreter version rules (python3 -I).
-    code = "import runpy; ns = runpy.run_path(%r); health = ns['read_health'](ns['Reader'](), 'h', {'checks': [{'type': 'tcp', 'port': 1}]})" % str(SPEC)
+def test_standard_library_only(tmp_path):
+    """The agent runs this file on the node, with _schema.py beside it: nothing else but the standard library."""
+    schema = SPEC.with_name("_schema.py")
+    for path in (SPEC, schema):
+        tree = ast.parse(path.read_text())
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+        assert imported <= set(sys.stdlib_module_names), path
+        relative = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level for alias in node.names}
+        assert relative <= {"_schema"}, path
+    # And the two run alone, isolated, in a package of their own as in the agent's zipapp (python3 -I).
+    package = tmp_path / "agent_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for path in (SPEC, schema):
+        (package / path.name).write_bytes(path.read_bytes())
+    code = "import sys; sys.path.insert(0, %r); from agent_pkg import _health_spec as ns" % str(tmp_path)
+    code += "; health = ns.read_health(ns.Reader(), 'h', {'checks': [{'type': 'tcp', 'port': 1}]})"
     code += "; print(health['checks'][0]['host'])"
     result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

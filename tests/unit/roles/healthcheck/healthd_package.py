@@ -4,7 +4,8 @@
 """The health agent as the role deploys it, for the tests.
 
 The role ships roles/healthcheck/files/anycast_healthd/ plus the collection's
-plugins/module_utils/_health_spec.py (the one health spec) into a staging folder
+plugins/module_utils/_health_spec.py (the one health spec) and _schema.py (the
+leaf schema under it) into a staging folder
 on the node and builds a zipapp of it. build() does the same here, and the
 tests import the package from the staging folder, so they run exactly the files
 the node runs.
@@ -12,29 +13,19 @@ the node runs.
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 import types
-import zipapp
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[4]
-PACKAGE = REPO / "roles" / "healthcheck" / "files" / "anycast_healthd"
+from conftest import REPO, build_health_agent
+
 SPEC = REPO / "plugins" / "module_utils" / "_health_spec.py"
 MODULES = ("config", "checks", "state", "announcer", "metrics", "notify", "agent", "cli")
 
 
 def build(folder):
     """Stage the package and build the zipapp in `folder`: (staging folder, zipapp path)."""
-    folder = Path(folder)
-    source = folder / "src"
-    shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(PACKAGE, source / "anycast_healthd", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(SPEC, source / "anycast_healthd" / "_health_spec.py")
-    target = folder / "anycast-healthd.pyz"
-    zipapp.create_archive(source, target, main="anycast_healthd.cli:run", filter=lambda path: "__pycache__" not in path.parts)
-    return source, target
+    return build_health_agent(folder)
 
 
 def load():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 
 import pytest
@@ -84,6 +85,10 @@ class Clock:
 def test_the_agent_runs_the_controllers_spec_file():
     """One spec: the agent's _health_spec is the collection's file, byte for byte, and the model uses it."""
     assert open(healthd.modules.spec.__file__, "rb").read() == SPEC.read_bytes()
+    # ... and so is the leaf schema it builds its problem reader on.
+    schema = sys.modules[healthd.modules.spec.__name__.rpartition(".")[0] + "._schema"]
+    assert open(schema.__file__, "rb").read() == SPEC.with_name("_schema.py").read_bytes()
+    assert issubclass(healthd.modules.spec.Reader, schema.Reader)
     assert health.read_health.__module__ == health.__name__ and health.spec is _health_spec
     assert healthd.modules.config.spec.TIMER_DEFAULTS == health.TIMER_DEFAULTS
 
