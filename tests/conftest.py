@@ -80,6 +80,8 @@ def parse_config(path):
     path = Path(path)
     if path.name == "bird.conf":
         proc = subprocess.run([_need("bird"), "-p", "-c", str(path)], capture_output=True, text=True, timeout=60, check=False)
+    elif path.name == "gobgpd.conf":
+        proc = subprocess.run([_need("gobgpd"), "-d", "-f", str(path)], capture_output=True, text=True, timeout=60, check=False)
     else:
         proc = subprocess.run([_need("vtysh"), "-C", "-f", str(path)], capture_output=True, text=True, timeout=60, check=False)
     return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
