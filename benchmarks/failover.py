@@ -13,6 +13,19 @@ at least five repetitions:
   silent-hold the same with BFD off: the BGP hold timer (9 s) finds it
   drain      anycast.fabric.drain on one node (then undrain, not measured)
 
+Faults of the daemons and the nodes (same lab; each row also gives when
+things happened, see FAULTS and the Markdown's second table):
+
+  bird_kill          BIRD on n1 gets SIGKILL; systemd restarts it
+  frr_kill_tor       bgpd on tor1 gets SIGKILL; watchfrr restarts it
+  reboot             n1 restarted (docker restart: systemd shuts down, boots);
+                     the health agent announces the VIP after `rise` checks
+  apply_interrupted  routing_config applying a harmless change on n1 (one more
+                     export community) SIGKILLed, with the controller, right
+                     after `birdc configure ... timeout` returned: BIRD undoes
+                     the change by itself; sessions, running and on-disk
+                     configuration are recorded
+
 With --lab global (scenario global, two sites), measured at client-a, near
 site a, whose traffic moves to site b:
 
@@ -45,6 +58,7 @@ Writes benchmarks/results/failover.{json,md}.
     python benchmarks/failover.py --reps 5                 # (make bench-failover, lab converged first)
     python benchmarks/failover.py --reps 5 --lab global    # the two-site rows
     python benchmarks/failover.py --reps 5 --lab longlived # the long-lived rows
+    python benchmarks/failover.py --reps 5 --events bird_kill,frr_kill_tor,apply_interrupted,reboot
 """
 
 import argparse
@@ -203,6 +217,253 @@ def event_drain(probe_timeout):
     playbook("undrain", "fabric_drain=n4")
     back_in_ecmp("n4")
     return probe.summary
+
+
+# ---------------------------------------------------------------- faults of the daemons and the nodes (scenario failover)
+# Times in the fault rows are seconds from the fault (the kill, the restart,
+# the start of the apply); None when the state was not seen (polls every
+# 0.2 s plus a docker exec, so a state shorter than that can be missed).
+MARKER = "64999:16"  # the harmless export community of apply_interrupted's candidate
+CONFIRM_TIMEOUT = 15  # birdc configure ... timeout in apply_interrupted
+BIRD_CONF = "/etc/bird/bird.conf"
+HEALTHD_CONFIG = "/etc/anycast-fabric/healthd.json"
+
+
+def unit_property(host, unit, prop):
+    return docker("exec", host, "systemctl", "show", unit, "--property", prop, "--value").stdout.strip()
+
+
+def seen_within(condition, timeout, start):
+    """Seconds from START until CONDITION held (polled), or None after TIMEOUT seconds."""
+    while time.time() - start < timeout:
+        if condition():
+            return round(time.time() - start, 2)
+        time.sleep(0.2)
+    return None
+
+
+def since(start):
+    return round(time.time() - start, 2)
+
+
+def frr_established(router):
+    """Peers of ROUTER's bgpd with an Established session (empty while bgpd is down)."""
+    out = docker("exec", router, "vtysh", "-c", "show bgp vrf default summary json", check=False)
+    try:
+        summary = json.loads(out.stdout or "{}") if out.returncode == 0 else {}
+    except ValueError:
+        return set()
+    return set(addr for family in summary.values() if isinstance(family, dict)
+               for addr, peer in family.get("peers", {}).items() if peer.get("state") == "Established")
+
+
+def bird_sessions(node):
+    """(BGP protocols, of which Established) on a BIRD node."""
+    out = docker("exec", node, "birdc", "-r", "show", "protocols", check=False).stdout
+    bgp = [line for line in out.splitlines() if line.split()[1:2] == ["BGP"]]
+    return len(bgp), sum(1 for line in bgp if "Established" in line)
+
+
+def event_bird_kill(probe_timeout):
+    """BIRD on n1 gets SIGKILL; systemd restarts it (Restart= of bird.service and the routing role's drop-in)."""
+    node, tor = "n1", NODE_TOR["n1"]
+    restarts = int(unit_property(node, "bird", "NRestarts") or 0)
+    pid = unit_property(node, "bird", "MainPID")
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        docker("exec", node, "kill", "-KILL", pid)
+        out_s = seen_within(lambda: NODE_ADDRESS[node] not in next_hops(tor), 20, start)
+        wait_for("BIRD restarted on %s" % node, lambda: unit_property(node, "bird", "MainPID") not in ("0", pid)
+                 and unit_property(node, "bird", "ActiveState") == "active", 60)
+        restarted_s = since(start)
+        wait_for("%s back in %s's ECMP" % (node, tor), lambda: NODE_ADDRESS[node] in next_hops(tor), 120)
+        back_s = since(start)
+        time.sleep(1)
+    summary = probe.summary
+    summary.update(out_s=out_s, restarted_s=restarted_s, back_s=back_s,
+                   restarts=int(unit_property(node, "bird", "NRestarts") or 0) - restarts,
+                   restart_policy=unit_property(node, "bird", "Restart"))
+    back_in_ecmp(node)
+    return summary
+
+
+def bgpd_pid(router):
+    return docker("exec", router, "cat", "/run/frr/bgpd.pid", check=False).stdout.strip()
+
+
+def event_frr_kill_tor(probe_timeout):
+    """bgpd on tor1 gets SIGKILL; watchfrr restarts it and its sessions come back.
+
+    watchfrr waits --min-restart-interval (60 s, doubling up to 600 s) before it
+    restarts a daemon again that it restarted less than that ago, so each
+    repetition starts from a fresh frr.service (restarted outside the measurement).
+    """
+    tor = "tor1"
+    peers = frr_established(tor)
+    pid = bgpd_pid(tor)
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        docker("exec", tor, "kill", "-KILL", pid)
+        spine_out_s = seen_within(lambda: len(next_hops("spine1")) < 2, 10, start)
+        wait_for("bgpd restarted on %s" % tor, lambda: bgpd_pid(tor) not in ("", pid)
+                 and docker("exec", tor, "kill", "-0", bgpd_pid(tor), check=False).returncode == 0, 120)
+        restarted_s = since(start)
+        wait_for("every session of %s back" % tor, lambda: frr_established(tor) >= peers, 120)
+        sessions_s = since(start)
+        wait_for("%s back in spine1's ECMP" % tor, lambda: len(next_hops("spine1")) == 2 and len(next_hops(tor)) == 2, 120)
+        back_s = since(start)
+        time.sleep(1)
+    summary = probe.summary
+    summary.update(spine_out_s=spine_out_s, restarted_s=restarted_s, sessions_s=sessions_s, back_s=back_s,
+                   sessions=len(peers), sessions_back=len(frr_established(tor) & peers))
+    # A fresh watchfrr for the next repetition (see the docstring).
+    docker("exec", tor, "systemctl", "restart", "frr")
+    wait_for("every session of %s back after the frr restart" % tor, lambda: frr_established(tor) >= peers, 120)
+    wait_for("%s back in spine1's ECMP after the frr restart" % tor, lambda: len(next_hops("spine1")) == 2, 120)
+    back_in_ecmp("n1")
+    return summary
+
+
+def lab_boot(node):
+    """What a real node's own configuration does at boot and a container lacks (molecule/shared/containers.yml)."""
+    docker("exec", node, "mount", "-o", "remount,rw", "/proc/sys")
+    docker("exec", node, "ip", "route", "replace", "10.90.100.0/24", "via", "10.90.1.2" if NODE_TOR[node] == "tor1" else "10.90.2.2")
+
+
+def healthd_journal(node, start):
+    """(first check up, first ANNOUNCED) of the health agent after START, as epoch seconds, from the journal.
+
+    A container shares the host's boot id, so `journalctl --boot` would also show the earlier runs.
+    """
+    out = docker("exec", node, "journalctl", "--since", "@%d" % int(start), "--unit", "anycast-healthd", "--output", "json",
+                 "--no-pager", check=False).stdout
+    up = announced = None
+    for line in out.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        message = entry.get("MESSAGE")
+        if not isinstance(message, str):
+            continue
+        when = int(entry["__REALTIME_TIMESTAMP"]) / 1e6
+        if when < start:
+            continue
+        if up is None and " is up" in message:
+            up = when
+        if announced is None and "ANNOUNCED" in message:
+            announced = when
+    return up, announced
+
+
+def event_reboot(probe_timeout):
+    """n1 restarted (docker restart: systemd shuts down and boots); the agent announces after `rise` checks."""
+    node, tor = "n1", NODE_TOR["n1"]
+    address = NODE_ADDRESS[node]
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        docker("restart", node)
+        booted_s = since(start)
+        gone = address not in next_hops(tor)
+        lab_boot(node)
+        lab_s = since(start)
+        session_s = path_s = None
+        while time.time() - start < 180 and path_s is None:
+            if session_s is None and address in frr_established(tor):
+                session_s = since(start)
+            if address in next_hops(tor):
+                path_s = since(start)
+            time.sleep(0.1)
+        if path_s is None:
+            sys.exit("%s never came back in %s's ECMP after its reboot" % (node, tor))
+        time.sleep(1)
+    up, announced = healthd_journal(node, start)
+    summary = probe.summary
+    summary.update(restart_returned_s=booted_s, out_of_ecmp_at_boot=gone, lab_routes_s=lab_s, session_s=session_s,
+                   check_up_s=round(up - start, 2) if up else None, announced_s=round(announced - start, 2) if announced else None,
+                   path_s=path_s, announced_before_healthy=int(bool(announced is None or path_s < announced - start)))
+    back_in_ecmp(node)
+    return summary
+
+
+def last_reconfiguration(node):
+    out = docker("exec", node, "birdc", "show", "status").stdout
+    return [line for line in out.splitlines() if "Last reconfiguration" in line]
+
+
+def marker_at(tor):
+    out = docker("exec", tor, "vtysh", "-c", "show bgp ipv4 unicast %s json" % PREFIX).stdout
+    return MARKER in out
+
+
+def routing_config(node, content, *extra):
+    """anycast.fabric.routing_config on NODE (ad hoc), the routing role's apply step."""
+    params = dict(daemon="bird", content=content, backup=False, session_wait=12, settle_time=10, confirm_timeout=CONFIRM_TIMEOUT)
+    return ["ansible", node, "-i", inventory("failover"), "-m", "anycast.fabric.routing_config", "-a", json.dumps(params)] + list(extra)
+
+
+def event_apply_interrupted(probe_timeout):
+    """The apply of a harmless change on n1 is SIGKILLed between `birdc configure ... timeout` and `confirm`.
+
+    The controller (ansible) and the module on the node are both killed: with
+    the docker connection the module would otherwise run on and confirm (over
+    SSH, the dead controller's session takes it down). BIRD undoes the change by
+    itself after CONFIRM_TIMEOUT seconds.
+    """
+    node, tor = "n1", NODE_TOR["n1"]
+    old = docker("exec", node, "cat", BIRD_CONF).stdout
+    new = old.replace("filter export_ipv4 {\n", "filter export_ipv4 {\n  bgp_community.add((%s));\n" % MARKER.replace(":", ","), 1)
+    if new == old:
+        sys.exit("no `filter export_ipv4 {` in %s's %s" % (node, BIRD_CONF))
+    status = last_reconfiguration(node)
+    not_established = polls = 0
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        controller = subprocess.Popen(routing_config(node, new), env=env(), stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, start_new_session=True)
+        def reconfigured():
+            if controller.poll() is not None:
+                sys.exit("the apply on %s ended (exit %s) before BIRD was seen reconfigured" % (node, controller.returncode))
+            return last_reconfiguration(node) != status
+
+        try:
+            wait_for("BIRD reconfigured on %s" % node, reconfigured, 120)
+            configured_s = since(start)
+        finally:
+            os.killpg(controller.pid, 9)
+            controller.wait()
+        modules = docker("exec", node, "pgrep", "-f", "AnsiballZ_routing_config", check=False).stdout.split()
+        for pid in modules:
+            docker("exec", node, "kill", "-KILL", pid, check=False)
+        killed_s = since(start)
+        new_s = old_s = None
+        while time.time() - start < CONFIRM_TIMEOUT + 40:
+            sessions, established = bird_sessions(node)
+            polls += 1
+            not_established += int(established < sessions or sessions == 0)
+            if marker_at(tor):
+                new_s = new_s or since(start)
+            elif new_s is not None:
+                old_s = since(start)
+                break
+            time.sleep(0.2)
+        time.sleep(1)
+    sessions, established = bird_sessions(node)
+    disk = docker("exec", node, "cat", BIRD_CONF).stdout
+    summary = probe.summary
+    summary.update(
+        configured_s=configured_s, killed_s=killed_s, new_seen_s=new_s, rolled_back_s=old_s, modules_killed=len(modules),
+        polls=polls, polls_not_established=not_established, sessions=sessions, established=established,
+        running="new" if marker_at(tor) else "old", disk="new" if disk == new else "old" if disk == old else "other")
+    # The same apply again: does it notice that BIRD runs the old configuration?
+    again = sh(*routing_config(node, new), env=env())
+    summary["reapply_changed"] = int("| CHANGED" in again.stdout)
+    summary["running_after_reapply"] = "new" if marker_at(tor) else "old"
+    # Put the old file back (a real apply: configure, post-check, confirm).
+    sh(*routing_config(node, old), env=env())
+    wait_for("the old export community at %s" % tor, lambda: not marker_at(tor), 60)
+    back_in_ecmp(node)
+    return summary
 
 
 # Two sites (scenario global): client-a, near site a, is measured.
@@ -485,7 +746,23 @@ EVENTS = [
     ("silent", "node frozen (docker pause), BFD 100 ms x 3", event_silent, "< 1000 ms"),
     ("silent-hold", "node frozen, BFD off (hold timer 9 s)", event_silent_hold, "(comparison)"),
     ("drain", "anycast.fabric.drain of one node", event_drain, "0 lost"),
+    ("bird_kill", "BIRD on a node killed (SIGKILL), restarted by systemd", event_bird_kill, "back in ECMP"),
+    ("frr_kill_tor", "bgpd on a ToR killed (SIGKILL), restarted by watchfrr", event_frr_kill_tor, "every session back"),
+    ("reboot", "a node rebooted (VIP announced after its checks pass)", event_reboot, "announced after healthy"),
+    ("apply_interrupted", "apply SIGKILLed inside BIRD's configure timeout", event_apply_interrupted, "sessions kept; old or new"),
 ]
+
+# Per fault row: the timeline (seconds from the fault; median and max) and the
+# counts or states summed or listed over the repetitions.
+FAULTS = {
+    "bird_kill": (("out_s", "restarted_s", "back_s"), ("restarts",), ("restart_policy",)),
+    "frr_kill_tor": (("spine_out_s", "restarted_s", "sessions_s", "back_s"), ("sessions", "sessions_back"), ()),
+    "reboot": (("restart_returned_s", "lab_routes_s", "session_s", "check_up_s", "announced_s", "path_s"),
+               ("announced_before_healthy",), ()),
+    "apply_interrupted": (("configured_s", "killed_s", "new_seen_s", "rolled_back_s"),
+                          ("modules_killed", "polls", "polls_not_established", "reapply_changed"),
+                          ("running", "disk", "running_after_reapply")),
+}
 
 
 def set_bfd(enabled):
@@ -502,10 +779,11 @@ def row(key, label, target, runs):
     windows = [r["loss_window_ms"] for r in runs]
     lost = [r["lost"] for r in runs]
     resets = [r["resets"] for r in runs]
-    return {
+    out = {
         "event": key,
         "label": label,
         "target": target,
+        "measured": datetime.date.today().isoformat(),
         "reps": len(runs),
         "window_ms_median": statistics.median(windows),
         "window_ms_max": max(windows),
@@ -518,6 +796,18 @@ def row(key, label, target, runs):
         "requests_median": statistics.median(r["requests"] for r in runs),
         "runs": [{k: r[k] for k in ("requests", "lost", "resets", "loss_window_ms", "first_lost_s", "nodes")} for r in runs],
     }
+    if key in FAULTS:
+        timeline, counts, states = FAULTS[key]
+        out["timeline_s"] = {}
+        for name in timeline:
+            values = [r.get(name) for r in runs if r.get(name) is not None]
+            out["timeline_s"][name] = {"median": statistics.median(values) if values else None,
+                                       "max": max(values) if values else None, "seen": len(values)}
+        out["counts_total"] = {name: sum(r.get(name) or 0 for r in runs) for name in counts}
+        out["states"] = {name: sorted(set(str(r.get(name)) for r in runs)) for name in states}
+        for run, r in zip(out["runs"], runs):
+            run.update((name, r.get(name)) for name in timeline + counts + states)
+    return out
 
 
 def machine():
@@ -551,6 +841,42 @@ def markdown(result):
         "Resets are connections that were open when a router moved their flow to another node (stateless ECMP"
         " cannot keep an open flow on a node leaving the ECMP set); every other loss is a request nobody answered.",
     ]
+    faults = [r for r in result["rows"] if "timeline_s" in r]
+    if faults:
+        lines += [
+            "",
+            "## Fault rows: what happened when",
+            "",
+            "Seconds from the fault (the kill, `docker restart`, the start of the apply), median (max) over the"
+            " repetitions, polled every 0.2 s plus a `docker exec` (about 0.1-0.3 s each); `seen` counts the"
+            " repetitions in which the state was observed. Counts are summed over the repetitions.",
+            "",
+            "| event | reps | timeline: median (max) s | counts (all reps) | states |",
+            "|---|---|---|---|---|",
+        ]
+        for r in faults:
+            timeline = "; ".join("%s %s (%s)%s" % (name, t["median"], t["max"], "" if t["seen"] == r["reps"] else " seen %d" % t["seen"])
+                                 for name, t in r["timeline_s"].items())
+            counts = "; ".join("%s %s" % item for item in r["counts_total"].items()) or "-"
+            states = "; ".join("%s: %s" % (name, "/".join(v)) for name, v in r["states"].items()) or "-"
+            lines.append("| %s | %s | %s | %s | %s |" % (r["label"], r["reps"], timeline, counts, states))
+        lines += [
+            "",
+            "bird_kill: out_s = n1's path gone at tor1, restarted_s = systemd's new BIRD active, back_s = n1 back in"
+            " tor1's ECMP. frr_kill_tor: spine_out_s = spine1 down to one path, restarted_s = watchfrr's new bgpd,"
+            " sessions_s = every session of tor1 Established again, back_s = spine1 and tor1 at two paths again"
+            " (each repetition starts from a fresh frr.service: watchfrr waits at least 60 s before restarting"
+            " a daemon it restarted less than 60 s ago). reboot: restart_returned_s = `docker restart` returned"
+            " (shutdown and start), lab_routes_s = the lab's static route put back (a container loses it),"
+            " session_s = tor1's session to n1 Established, check_up_s / announced_s = the health agent's first"
+            " check up / VIP ANNOUNCED (its journal), path_s = tor1 routes the VIP to n1; announced_before_healthy"
+            " counts repetitions where tor1 had the path before the agent announced. apply_interrupted:"
+            " configured_s = BIRD seen reconfigured (its `show status`), killed_s = the controller and the module on n1"
+            " SIGKILLed after that, before the module's post-check (at least 10 s) ends with `confirm` (`timeout %d`),"
+            " new_seen_s / rolled_back_s = tor1 sees the candidate's export community %s / no longer sees it (BIRD's"
+            " own undo); running = the configuration BIRD ran at the end, disk = the file left on disk;"
+            " reapply_changed = the same apply run again reported a change." % (CONFIRM_TIMEOUT, MARKER),
+        ]
     return "\n".join(lines) + "\n"
 
 
