@@ -386,11 +386,6 @@ def event_reboot(probe_timeout):
     return summary
 
 
-def last_reconfiguration(node):
-    out = docker("exec", node, "birdc", "show", "status").stdout
-    return [line for line in out.splitlines() if "Last reconfiguration" in line]
-
-
 def marker_at(tor):
     out = docker("exec", tor, "vtysh", "-c", "show bgp ipv4 unicast %s json" % PREFIX).stdout
     return MARKER in out
@@ -415,7 +410,8 @@ def event_apply_interrupted(probe_timeout):
     new = old.replace("filter export_ipv4 {\n", "filter export_ipv4 {\n  bgp_community.add((%s));\n" % MARKER.replace(":", ","), 1)
     if new == old:
         sys.exit("no `filter export_ipv4 {` in %s's %s" % (node, BIRD_CONF))
-    status = last_reconfiguration(node)
+    if marker_at(tor):
+        sys.exit("%s already sees %s before the apply" % (tor, MARKER))
     not_established = polls = 0
     with Probe(probe_timeout) as probe:
         start = time.time()
@@ -424,10 +420,12 @@ def event_apply_interrupted(probe_timeout):
         def reconfigured():
             if controller.poll() is not None:
                 sys.exit("the apply on %s ended (exit %s) before BIRD was seen reconfigured" % (node, controller.returncode))
-            return last_reconfiguration(node) != status
+            # The candidate's community at the ToR: BIRD runs it (a changed
+            # `Last reconfiguration` alone once came from the previous repetition).
+            return marker_at(tor)
 
         try:
-            wait_for("BIRD reconfigured on %s" % node, reconfigured, 120)
+            wait_for("BIRD running the candidate on %s" % node, reconfigured, 120)
             configured_s = since(start)
         finally:
             os.killpg(controller.pid, 9)
@@ -871,7 +869,7 @@ def markdown(result):
             " session_s = tor1's session to n1 Established, check_up_s / announced_s = the health agent's first"
             " check up / VIP ANNOUNCED (its journal), path_s = tor1 routes the VIP to n1; announced_before_healthy"
             " counts repetitions where tor1 had the path before the agent announced. apply_interrupted:"
-            " configured_s = BIRD seen reconfigured (its `show status`), killed_s = the controller and the module on n1"
+            " configured_s = the candidate seen live (its community at tor1), killed_s = the controller and the module on n1"
             " SIGKILLed after that, before the module's post-check (at least 10 s) ends with `confirm` (`timeout %d`),"
             " new_seen_s / rolled_back_s = tor1 sees the candidate's export community %s / no longer sees it (BIRD's"
             " own undo); running = the configuration BIRD ran at the end, disk = the file left on disk;"
