@@ -25,11 +25,13 @@ requirements:
     O(daemon=frr)
   - GoBGP 3 (C(gobgpd), C(gobgp), Debian package C(gobgpd)) on the host for O(daemon=gobgp); Python 3.11 (C(tomllib))
 notes:
-  - B(BIRD) is reconfigured with C(birdc configure "FILE" timeout N). The module then waits for the sessions that
-    were Established to be Established again (and for no protocol that was up to be down), and only then
-    confirms with C(birdc configure confirm). If the post-check fails it runs C(birdc configure undo), restores
-    the previous file and fails, naming the sessions that broke. If the module itself dies before confirming,
-    BIRD undoes the change on its own after O(confirm_timeout) seconds. BIRD cannot preview a change
+  - B(BIRD) is reconfigured from the validated candidate with C(birdc configure "CANDIDATE" timeout N). The module
+    then waits for the sessions that were Established to be Established again (and for no protocol that was up to
+    be down), and only then confirms with C(birdc configure confirm) and puts the candidate in place of the file.
+    If the post-check fails it runs C(birdc configure undo) and fails, naming the sessions that broke; the file
+    was never changed. If the module itself dies before confirming, BIRD undoes the change on its own after
+    O(confirm_timeout) seconds and the file still holds the previous configuration, so the next run applies the
+    change again. BIRD cannot preview a change
     (RV(commands) stays empty).
   - B(FRR) is changed with C(frr-reload.py) (C(--test) gives the delta returned as RV(commands), C(--reload)
     applies it without restarting daemons). The running configuration is snapshotted first; if the reload or the

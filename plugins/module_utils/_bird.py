@@ -90,28 +90,34 @@ class Bird(Daemon):
         return self._reply(["configure", "undo"], ("0003", "0004", "0019"))
 
     def apply(self, tx, candidate, old, before):
-        """birdc configure "FILE" timeout N, post-check, then confirm, or undo and restore the file."""
+        """birdc configure "CANDIDATE" timeout N, post-check, then confirm and install the file, or undo.
+
+        The file is replaced only once BIRD has confirmed the candidate. A
+        controller that dies inside the timeout window leaves BIRD (which
+        undoes the change on its own) and the file both on the previous
+        configuration, so the next run sees the change again and applies it.
+        """
         params = tx.params
         timeout = params["confirm_timeout"] or params["session_wait"] + 30
         if timeout <= params["session_wait"]:
             tx.fail("confirm_timeout (%d) must exceed session_wait (%d), or BIRD would undo the change while it is being checked"
                     % (timeout, params["session_wait"]))
-        tx.install(candidate, old)
+        # BIRD reads the candidate as its own user: the file's owner, group and mode.
+        tx.module.set_fs_attributes_if_different(tx.file_args(candidate), True)
         try:
-            self.configure(tx.dest, timeout)
+            self.configure(candidate, timeout)
         except DaemonError as exc:
-            tx.restore_file(old)
-            tx.fail("BIRD refused the reconfiguration; the previous file was restored: %s" % exc, rolled_back=True)
+            tx.fail("BIRD refused the reconfiguration; %s was not changed: %s" % (tx.dest, str(exc).replace(candidate, tx.dest)), rolled_back=True)
         tx.result["reloaded"] = True
         broken, after = tx.post_check(before)
         if broken and params["rollback"]:
             self.undo()
-            tx.restore_file(old)
             _ignored, after = tx.post_check(before, settle=0)
             tx.finish(before, after)
-            tx.fail("post-check failed, rolled back (birdc configure undo) and restored %s: %s" % (tx.dest, "; ".join(broken)),
+            tx.fail("post-check failed, rolled back (birdc configure undo); %s was not changed: %s" % (tx.dest, "; ".join(broken)),
                     broken=broken, rolled_back=True)
         self.confirm()
+        tx.install(candidate, old)
         tx.finish(before, after)
         if broken:
             tx.fail("post-check failed (rollback disabled): %s" % "; ".join(broken), broken=broken)

@@ -84,6 +84,14 @@ class FakeTx:
         self.result = {}
         self.steps = []
         self.broken = list(broken)
+        self.module = self  # set_fs_attributes_if_different below
+
+    def file_args(self, path):
+        return {"path": path}
+
+    def set_fs_attributes_if_different(self, file_args, changed):
+        self.steps.append(("attributes", file_args["path"]))
+        return changed
 
     def install(self, candidate, old):
         self.steps.append(("install", candidate))
@@ -117,16 +125,33 @@ def bird_double(calls):
 def test_bird_confirms_a_change_that_keeps_the_sessions():
     calls, tx = [], FakeTx([[]])
     bird_double(calls).apply(tx, "/tmp/cand", "old", State([]))
-    assert calls == [("configure", "/etc/daemon.conf", 35), ("confirm",)]
+    # BIRD loads the candidate itself (readable by BIRD's user); the file changes only after confirm.
+    assert calls == [("configure", "/tmp/cand", 35), ("confirm",)]
+    assert tx.steps[0] == ("attributes", "/tmp/cand")
+    assert tx.steps.index(("install", "/tmp/cand")) < tx.steps.index(("finish",))
     assert tx.result["reloaded"] and ("restore", "old") not in tx.steps
 
 
-def test_bird_undoes_and_restores_when_the_post_check_fails():
+def test_bird_undoes_and_leaves_the_file_when_the_post_check_fails():
     calls, tx = [], FakeTx([["session n1 is Idle"], []])
-    with pytest.raises(Failed, match="birdc configure undo"):
+    with pytest.raises(Failed, match="birdc configure undo.*was not changed"):
         bird_double(calls).apply(tx, "/tmp/cand", "old", State([]))
     assert ("undo",) in calls and ("confirm",) not in calls
-    assert ("restore", "old") in tx.steps and tx.result["rolled_back"]
+    assert not any(step[0] in ("install", "restore") for step in tx.steps) and tx.result["rolled_back"]
+
+
+def test_bird_leaves_the_file_when_a_controller_dies_before_confirm():
+    """Killed inside the timeout window: BIRD undoes on its own, and the file still holds the old config."""
+    calls, tx = [], FakeTx([])
+
+    def killed(before, settle=None):
+        raise KeyboardInterrupt
+
+    tx.post_check = killed
+    with pytest.raises(KeyboardInterrupt):
+        bird_double(calls).apply(tx, "/tmp/cand", "old", State([]))
+    assert calls == [("configure", "/tmp/cand", 35)]
+    assert not any(step[0] in ("install", "restore") for step in tx.steps)
 
 
 def test_bird_refuses_a_confirm_timeout_within_the_session_wait():
