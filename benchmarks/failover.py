@@ -417,6 +417,7 @@ def event_apply_interrupted(probe_timeout):
         start = time.time()
         controller = subprocess.Popen(routing_config(node, new), env=env(), stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, start_new_session=True)
+
         def reconfigured():
             if controller.poll() is not None:
                 sys.exit("the apply on %s ended (exit %s) before BIRD was seen reconfigured" % (node, controller.returncode))
