@@ -38,6 +38,8 @@ recipe_files=("$here/build-image.sh")
 #  - bird2, frr, frr-pythontools, gobgpd: the routing daemons; frr-pythontools
 #    is the Debian 12 package that ships /usr/lib/frr/frr-reload.py (`dpkg -S`).
 #  - curl, ca-certificates: health checks and HTTPS from roles.
+#  - keepalived: the lab's first-hop gateway of a ToR pair (VRRP, scenario
+#    failover); a lab concern, not the collection's.
 #  - sudo: Ansible `become`.
 packages=(
     systemd systemd-sysv dbus
@@ -45,7 +47,7 @@ packages=(
     python3 python3-apt python3-pyroute2 python3-netaddr
     python3-prometheus-client python3-systemd
     bird2 frr frr-pythontools gobgpd
-    curl ca-certificates sudo
+    curl ca-certificates sudo keepalived
 )
 
 # Units that either hang or fail in a container with no consoles, udev or
@@ -58,8 +60,9 @@ mask_units=(
 )
 
 # The routing daemons are installed but not started at boot: each test or
-# role starts exactly what it needs (bird OR frr on a node, frr on ToRs).
-disable_units=(bird.service frr.service)
+# role starts exactly what it needs (bird OR frr on a node, frr on ToRs,
+# keepalived on the ToR pair of scenario failover).
+disable_units=(bird.service frr.service keepalived.service)
 
 "$here/docker-up.sh" >&2
 
