@@ -18,6 +18,10 @@ things happened, see FAULTS and the Markdown's second table):
 
   bird_kill          BIRD on n1 gets SIGKILL; systemd restarts it
   frr_kill_tor       bgpd on tor1 gets SIGKILL; watchfrr restarts it
+  tor_dark           the VRRP master of rack r1's ToR pair (tor1, tor1b) loses
+                     every link at once (a power loss, as its peers see it):
+                     spine1's BFD drops its paths, the other ToR takes the
+                     nodes' gateway; 5 s later the links come back
   reboot             n1 restarted (docker restart: systemd shuts down, boots);
                      the health agent announces the VIP after `rise` checks
   apply_interrupted  routing_config applying a harmless change on n1 (one more
@@ -81,6 +85,12 @@ PROBE = os.path.join(REPO, "lab", "probe.py")
 EXTRA_VARS = {"lab_dual_stack": False, "lab_health": True}
 NODE_ADDRESS = {"n1": "10.90.1.11", "n2": "10.90.1.12", "n3": "10.90.2.11", "n4": "10.90.2.12"}
 NODE_TOR = {"n1": "tor1", "n2": "tor1", "n3": "tor2", "n4": "tor2"}
+# Scenario failover: rack r1 has a ToR pair (tor1, tor1b) holding the nodes'
+# gateway by VRRP (molecule/failover/prepare.yml), so spine1 has three paths.
+PAIR = ("tor1", "tor1b")
+GATEWAY = {"tor1": "10.90.1.254", "tor2": "10.90.2.2"}
+UPLINK = {"tor1": "10.90.0.11", "tor1b": "10.90.0.13", "tor2": "10.90.0.12"}
+SPINE_PATHS = 3
 TARGETS = {"service": 1500, "silent": 1000, "drain": 0}
 # Scenario longlived's extra vars (molecule/longlived/molecule.yml): BFD off there.
 LL_EXTRA_VARS = dict(EXTRA_VARS, tor_resilient_ecmp=True, fabric_bgp={"password": "lab-md5-key", "bfd": False})
@@ -144,7 +154,8 @@ def wait_for(what, condition, timeout=120):
 
 def back_in_ecmp(node):
     wait_for("%s back in %s's ECMP" % (node, NODE_TOR[node]), lambda: NODE_ADDRESS[node] in next_hops(NODE_TOR[node]))
-    wait_for("all four nodes serving", lambda: len(next_hops("tor1")) == 2 and len(next_hops("tor2")) == 2)
+    wait_for("all four nodes serving", lambda: len(next_hops("tor1")) == 2 and len(next_hops("tor2")) == 2
+             and len(next_hops("spine1")) == SPINE_PATHS)
     time.sleep(2)
 
 
@@ -225,6 +236,8 @@ def event_drain(probe_timeout):
 # 0.2 s plus a docker exec, so a state shorter than that can be missed).
 MARKER = "64999:16"  # the harmless export community of apply_interrupted's candidate
 CONFIRM_TIMEOUT = 15  # birdc configure ... timeout in apply_interrupted
+DARK_S = 5  # how long tor_dark keeps the ToR's links down
+QUIET_S = 65  # frr_kill_tor: seconds without a session error before the kill (> error_forget_time)
 BIRD_CONF = "/etc/bird/bird.conf"
 HEALTHD_CONFIG = "/etc/anycast-fabric/healthd.json"
 
@@ -297,20 +310,25 @@ def event_frr_kill_tor(probe_timeout):
     watchfrr waits --min-restart-interval (60 s, doubling up to 600 s) before it
     restarts a daemon again that it restarted less than that ago, so each
     repetition starts from a fresh frr.service (restarted outside the measurement).
+    And each starts QUIET_S after that restart, more than the nodes' `error
+    forget time` (fabric_bgp.error_forget_time, 60 s): BIRD doubles its error
+    wait over errors closer together than that, so a kill right after the
+    previous repetition would measure a sequence of crashes, not one.
     """
     tor = "tor1"
+    time.sleep(QUIET_S)
     peers = frr_established(tor)
     pid = bgpd_pid(tor)
     with Probe(probe_timeout) as probe:
         start = time.time()
         docker("exec", tor, "kill", "-KILL", pid)
-        spine_out_s = seen_within(lambda: len(next_hops("spine1")) < 2, 10, start)
+        spine_out_s = seen_within(lambda: len(next_hops("spine1")) < SPINE_PATHS, 10, start)
         wait_for("bgpd restarted on %s" % tor, lambda: bgpd_pid(tor) not in ("", pid)
                  and docker("exec", tor, "kill", "-0", bgpd_pid(tor), check=False).returncode == 0, 120)
         restarted_s = since(start)
         wait_for("every session of %s back" % tor, lambda: frr_established(tor) >= peers, 120)
         sessions_s = since(start)
-        wait_for("%s back in spine1's ECMP" % tor, lambda: len(next_hops("spine1")) == 2 and len(next_hops(tor)) == 2, 120)
+        wait_for("%s back in spine1's ECMP" % tor, lambda: len(next_hops("spine1")) == SPINE_PATHS and len(next_hops(tor)) == 2, 120)
         back_s = since(start)
         time.sleep(1)
     summary = probe.summary
@@ -319,15 +337,62 @@ def event_frr_kill_tor(probe_timeout):
     # A fresh watchfrr for the next repetition (see the docstring).
     docker("exec", tor, "systemctl", "restart", "frr")
     wait_for("every session of %s back after the frr restart" % tor, lambda: frr_established(tor) >= peers, 120)
-    wait_for("%s back in spine1's ECMP after the frr restart" % tor, lambda: len(next_hops("spine1")) == 2, 120)
+    wait_for("%s back in spine1's ECMP after the frr restart" % tor, lambda: len(next_hops("spine1")) == SPINE_PATHS, 120)
     back_in_ecmp("n1")
+    return summary
+
+
+def holds_gateway(tor):
+    return GATEWAY["tor1"] in docker("exec", tor, "ip", "-o", "-4", "addr", "show", "to", GATEWAY["tor1"], check=False).stdout
+
+
+def set_links(router, state):
+    """Every link of ROUTER but lo down or up: from its peers' side, a power loss (no NOTIFICATION, no withdrawal)."""
+    docker("exec", router, "sh", "-c", 'for l in $(ls /sys/class/net); do [ "$l" = lo ] || ip link set dev "$l" %s; done' % state)
+
+
+def event_tor_dark(probe_timeout):
+    """The VRRP master of rack r1's ToR pair goes dark for DARK_S seconds, then its links come back.
+
+    Both directions move: spine1 (BFD) stops sending the rack's share to it,
+    and the other ToR takes the nodes' gateway (VRRP, advertisements every
+    100 ms). Lost requests are split at the moment the links came back.
+    """
+    masters = [tor for tor in PAIR if holds_gateway(tor)]
+    if len(masters) != 1:
+        sys.exit("expected one VRRP master in %s, found %s" % (PAIR, masters))
+    dark = masters[0]
+    other = [tor for tor in PAIR if tor != dark][0]
+    peers = frr_established(dark)
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        set_links(dark, "down")
+        spine_out_s = seen_within(lambda: UPLINK[dark] not in next_hops("spine1"), 20, start)
+        gateway_s = seen_within(lambda: holds_gateway(other), 20, start)
+        time.sleep(max(0.0, DARK_S - since(start)))
+        restored = time.time()
+        set_links(dark, "up")
+        # The lab's static route went with its link (molecule/shared/containers.yml adds it).
+        docker("exec", dark, "ip", "route", "replace", "10.90.100.0/24", "via", "10.90.0.2")
+        wait_for("every session of %s back" % dark, lambda: frr_established(dark) >= peers, 120)
+        sessions_s = since(start)
+        wait_for("%s back in spine1's ECMP" % dark, lambda: UPLINK[dark] in next_hops("spine1") and len(next_hops("spine1")) == SPINE_PATHS, 120)
+        back_s = since(start)
+        time.sleep(2)
+    summary = probe.summary
+    cut = restored - summary["started"]
+    unanswered = [p for p in summary["lost_probes"] if p["why"] != "reset"]
+    summary.update(spine_out_s=spine_out_s, gateway_s=gateway_s, restored_s=round(restored - start, 2), sessions_s=sessions_s,
+                   back_s=back_s, lost_dark=sum(1 for p in unanswered if p["at_s"] < cut),
+                   lost_return=sum(1 for p in unanswered if p["at_s"] >= cut), sessions=len(peers),
+                   gateway_moved=int(holds_gateway(other)), dark=dark)
     return summary
 
 
 def lab_boot(node):
     """What a real node's own configuration does at boot and a container lacks (molecule/shared/containers.yml)."""
     docker("exec", node, "mount", "-o", "remount,rw", "/proc/sys")
-    docker("exec", node, "ip", "route", "replace", "10.90.100.0/24", "via", "10.90.1.2" if NODE_TOR[node] == "tor1" else "10.90.2.2")
+    docker("exec", node, "ip", "route", "replace", "10.90.100.0/24", "via", GATEWAY[NODE_TOR[node]])
 
 
 def healthd_journal(node, start):
@@ -747,15 +812,20 @@ EVENTS = [
     ("drain", "anycast.fabric.drain of one node", event_drain, "0 lost"),
     ("bird_kill", "BIRD on a node killed (SIGKILL), restarted by systemd", event_bird_kill, "back in ECMP"),
     ("frr_kill_tor", "bgpd on a ToR killed (SIGKILL), restarted by watchfrr", event_frr_kill_tor, "every session back"),
+    ("tor_dark", "one ToR of a pair goes dark (every link down), 5 s", event_tor_dark, "rack keeps serving"),
     ("reboot", "a node rebooted (VIP announced after its checks pass)", event_reboot, "announced after healthy"),
     ("apply_interrupted", "apply SIGKILLed inside BIRD's configure timeout", event_apply_interrupted, "sessions kept; old or new"),
 ]
+
+EVENT_KEYS = frozenset(key for key, _l, _f, _t in EVENTS)
 
 # Per fault row: the timeline (seconds from the fault; median and max) and the
 # counts or states summed or listed over the repetitions.
 FAULTS = {
     "bird_kill": (("out_s", "restarted_s", "back_s"), ("restarts",), ("restart_policy",)),
     "frr_kill_tor": (("spine_out_s", "restarted_s", "sessions_s", "back_s"), ("sessions", "sessions_back"), ()),
+    "tor_dark": (("spine_out_s", "gateway_s", "restored_s", "sessions_s", "back_s"),
+                 ("lost_dark", "lost_return", "sessions", "gateway_moved"), ("dark",)),
     "reboot": (("restart_returned_s", "lab_routes_s", "session_s", "check_up_s", "announced_s", "path_s"),
                ("announced_before_healthy",), ()),
     "apply_interrupted": (("configured_s", "killed_s", "new_seen_s", "rolled_back_s"),
@@ -781,6 +851,8 @@ def row(key, label, target, runs):
     out = {
         "event": key,
         "label": label,
+        # Scenario failover gained rack r1's ToR pair on 2026-11-25; rows measured before lack this key.
+        "topology": "tor-pair" if key in EVENT_KEYS else "two-sites",
         "target": target,
         "measured": datetime.date.today().isoformat(),
         "reps": len(runs),
@@ -828,8 +900,9 @@ def markdown(result):
     ]
     for r in result["rows"]:
         lines.append(
-            "| %s | %s | %s | %s | %s | %s | %s of %s requests |"
-            % (r["label"], r["target"], r["window_ms_median"], r["window_ms_max"], r["lost_median"], r["lost_max"], r["resets_total"], r["requests_total"])
+            "| %s%s | %s | %s | %s | %s | %s | %s of %s requests |"
+            % (r["label"], " (one ToR per rack)" if r["event"] in EVENT_KEYS and not r.get("topology") else "", r["target"],
+               r["window_ms_median"], r["window_ms_max"], r["lost_median"], r["lost_max"], r["resets_total"], r["requests_total"])
         )
     lines += [
         "",
@@ -839,6 +912,8 @@ def markdown(result):
         " all of client a's traffic moves to site b, through both upstream routers.",
         "Resets are connections that were open when a router moved their flow to another node (stateless ECMP"
         " cannot keep an open flow on a node leaving the ECMP set); every other loss is a request nobody answered.",
+        "Rows marked (one ToR per rack) were measured before the one-site lab gained rack r1's ToR pair (tor1, tor1b):"
+        " then spine1 had two paths for the VIP, not three, and the nodes of r1 a static gateway on tor1.",
     ]
     faults = [r for r in result["rows"] if "timeline_s" in r]
     if faults:
@@ -863,9 +938,14 @@ def markdown(result):
             "",
             "bird_kill: out_s = n1's path gone at tor1, restarted_s = systemd's new BIRD active, back_s = n1 back in"
             " tor1's ECMP. frr_kill_tor: spine_out_s = spine1 down to one path, restarted_s = watchfrr's new bgpd,"
-            " sessions_s = every session of tor1 Established again, back_s = spine1 and tor1 at two paths again"
+            " sessions_s = every session of tor1 Established again, back_s = spine1 at three paths and tor1 at two again"
             " (each repetition starts from a fresh frr.service: watchfrr waits at least 60 s before restarting"
-            " a daemon it restarted less than 60 s ago). reboot: restart_returned_s = `docker restart` returned"
+            " a daemon it restarted less than 60 s ago; and %d s after it, more than the nodes' BIRD error forget time)."
+            " tor_dark: the VRRP master of rack r1's pair (tor1, tor1b) loses every link for %d s; spine_out_s = spine1"
+            " no longer routes through it, gateway_s = the other ToR holds the nodes' gateway, restored_s = links"
+            " up, sessions_s / back_s = its sessions Established / spine1 at three paths again; lost_dark and"
+            " lost_return split the unanswered requests at restored_s; gateway_moved counts repetitions where"
+            " the other ToR kept the gateway (VRRP nopreempt). reboot: restart_returned_s = `docker restart` returned"
             " (shutdown and start), lab_routes_s = the lab's static route put back (a container loses it),"
             " session_s = tor1's session to n1 Established, check_up_s / announced_s = the health agent's first"
             " check up / VIP ANNOUNCED (its journal), path_s = tor1 routes the VIP to n1; announced_before_healthy"
@@ -874,7 +954,7 @@ def markdown(result):
             " SIGKILLed after that, before the module's post-check (at least 10 s) ends with `confirm` (`timeout %d`),"
             " new_seen_s / rolled_back_s = tor1 sees the candidate's export community %s / no longer sees it (BIRD's"
             " own undo); running = the configuration BIRD ran at the end, disk = the file left on disk;"
-            " reapply_changed = the same apply run again reported a change." % (CONFIRM_TIMEOUT, MARKER),
+            " reapply_changed = the same apply run again reported a change." % (QUIET_S, DARK_S, CONFIRM_TIMEOUT, MARKER),
         ]
     return "\n".join(lines) + "\n"
 
