@@ -75,17 +75,32 @@ BGP_FIELDS = (
     ),
     Field("ecmp_paths", "integer", "ECMP paths of ToRs and spines (`maximum-paths`)", default=64, min=1, max=256),
     # BIRD only: after a session error, BIRD waits `error wait time` before it
-    # reconnects (60-300 s by default); these bring a node back within seconds.
+    # reconnects (60-300 s by default), doubling on every error of a sequence
+    # (errors less than `error forget time` apart, 300 s by default); these
+    # bring a node back within seconds. A ToR's bgpd restarting costs a node
+    # two or three errors in a row (BFD down, connection reset by the new
+    # bgpd, BFD down again): with a 30 s maximum and a 300 s memory the
+    # sessions took up to 62 s to come back, with 10 s and 60 s about 10 s
+    # (benchmarks/failover.py, frr_kill_tor).
     Field("connect_retry_time", "integer", "BIRD only: `connect retry time`", default=2, min=1, max=65535, unit="s"),
     Field(
         "error_wait_time",
         "list",
         "BIRD only: `error wait time` after a session error",
-        default=[1, 30],
+        default=[1, 10],
         items=_SECONDS,
         length=2,
         message="must be a list of two integers [min, max] in seconds",
         restrictions="`[min, max]`, min ≤ max",
+    ),
+    Field(
+        "error_forget_time",
+        "integer",
+        "BIRD only: `error forget time`: errors closer together than this make `error wait time` double",
+        default=60,
+        min=1,
+        max=65535,
+        unit="s",
     ),
 )
 BGP_TABLE = Table("fabric_bgp", BGP_FIELDS, key="Key", columns=("type", "default", "restrictions", "description"))

@@ -186,6 +186,7 @@ BGP_KEYS = (
     "ecmp_paths",
     "connect_retry_time",
     "error_wait_time",
+    "error_forget_time",
 )
 
 
@@ -241,7 +242,7 @@ def test_any_value_in_any_variable_is_refused_cleanly_or_renders_to_configs_the_
 
 EDGES = [0, 1, 2, 3, 9, 10, 255, 256, 21845, 21846, 60000, 60001, 65534, 65535, 65536, 2**31 - 1, 2**31, 2**32 - 2, 2**32 - 1, 2**32, 2**63, -1]
 NUMBERS = st.one_of(st.sampled_from(EDGES), st.integers(min_value=0, max_value=2**33), st.sampled_from(EDGES).map(str))
-NUMERIC_BGP_KEYS = ("keepalive_time", "hold_time", "bfd_interval_ms", "bfd_multiplier", "max_prefixes", "ecmp_paths", "connect_retry_time")
+NUMERIC_BGP_KEYS = ("keepalive_time", "hold_time", "bfd_interval_ms", "bfd_multiplier", "max_prefixes", "ecmp_paths", "connect_retry_time", "error_forget_time")
 
 
 @st.composite
