@@ -63,6 +63,25 @@ def ansible_env(**extra):
     return env
 
 
+def sh(*cmd, timeout=180, check=True, input=None):
+    """Run CMD; its stdout. With CHECK, a non-zero exit fails the test with the command's output."""
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, check=False, input=input)
+    if check and proc.returncode != 0:
+        pytest.fail("exit %d: %s\n%s%s" % (proc.returncode, " ".join(map(str, cmd)), proc.stdout, proc.stderr))
+    return proc.stdout
+
+
+def in_container(name, *cmd, check=True, input=None):
+    """`docker exec` CMD in the lab container NAME (stdin from INPUT); its stdout."""
+    interactive = ["-i"] if input is not None else []
+    return sh("docker", "exec", *interactive, name, *cmd, check=check, input=input)
+
+
+def container_succeeds(name, *cmd):
+    """Whether CMD exits 0 in the lab container NAME."""
+    return subprocess.run(["docker", "exec", name] + [str(c) for c in cmd], capture_output=True, timeout=180, check=False).returncode == 0
+
+
 def run_playbook(playbook, inventory, *args, cwd=None, env=None):
     cmd = [str(BIN / "ansible-playbook"), str(playbook), "-i", str(inventory), *args]
     return subprocess.run(cmd, cwd=cwd or REPO, env=env or ansible_env(), capture_output=True, text=True, timeout=300, check=False)

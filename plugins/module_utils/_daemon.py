@@ -178,10 +178,14 @@ class Transaction:
             dict(path=path, owner=params["owner"] or self.daemon.owner, group=params["group"] or self.daemon.group, mode=params["mode"])
         )
 
+    def backup(self, old):
+        """Keep a copy of the file as it is now (holding OLD), when asked and not done yet."""
+        if self.params["backup"] and old is not None and "backup_file" not in self.result:
+            self.result["backup_file"] = self.module.backup_local(self.dest)
+
     def install(self, candidate, old):
         """Put CANDIDATE in place of the file (keeping a backup of OLD when asked)."""
-        if self.params["backup"] and old is not None:
-            self.result["backup_file"] = self.module.backup_local(self.dest)
+        self.backup(old)
         self.module.atomic_move(candidate, self.dest)
         self.module.set_fs_attributes_if_different(self.file_args(self.dest), True)
 

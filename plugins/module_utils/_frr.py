@@ -105,17 +105,27 @@ class Frr(Daemon):
             raise DaemonError("frr-reload.py --reload failed: %s" % (err or out).strip()[-2000:])
 
     def apply(self, tx, candidate, old, before):
-        """Snapshot the running config, frr-reload.py the file, post-check; on failure reload the snapshot and restore the file."""
+        """Snapshot the running config, frr-reload.py the candidate, install it, post-check; on failure reload the snapshot and restore the file.
+
+        The file is put in place only after frr-reload.py has applied the
+        candidate: an apply killed during the reload (Ctrl-C, a dead
+        controller) leaves the old file (or frr-reload.py's dump of the
+        running config), so the next run sees the change again and completes
+        it, instead of finding the file up to date while FRR runs part of it.
+        """
         params = tx.params
         snapshot = tx.snapshot(self.running_config())
         try:
-            tx.install(candidate, old)
+            # frr-reload.py writes the running config over frr.conf when it
+            # loads another file: keep the backup of the file as it was.
+            tx.backup(old)
             try:
-                self.reload(tx.dest)
+                self.reload(candidate)
             except DaemonError as exc:
                 broken, after = [str(exc)], self.state()
             else:
                 tx.result["reloaded"] = True
+                tx.install(candidate, old)
                 broken, after = tx.post_check(before)
             if broken and params["rollback"]:
                 # frr-reload.py saves the running config over frr.conf ("write")

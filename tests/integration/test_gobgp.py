@@ -20,7 +20,7 @@ import time
 import pytest
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils import model, render
-from conftest import REPO, ansible_env, run_module
+from conftest import REPO, ansible_env, in_container, run_module, sh
 
 pytestmark = pytest.mark.skipif(os.environ.get("FABRIC_DOCKER_TESTS") != "1", reason="set FABRIC_DOCKER_TESTS=1 to run the Docker lab tests")
 
@@ -33,17 +33,6 @@ VIP, VIP6, WEB = "198.51.100.10", "2001:db8:ac::10", "198.51.100.11"
 POD, POD6 = "10.244.21.0/24", "fd00:244:21::/64"
 ADDRESSES = {TOR: ("10.204.0.2", "fd00:204::2"), NODE: ("10.204.0.21", "fd00:204::21")}
 CONF = "/etc/gobgpd.conf"
-
-
-def sh(*cmd, timeout=180, check=True):
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, check=False)
-    if check and proc.returncode != 0:
-        pytest.fail("exit %d: %s\n%s%s" % (proc.returncode, " ".join(map(str, cmd)), proc.stdout, proc.stderr))
-    return proc.stdout
-
-
-def in_container(name, *cmd, check=True):
-    return sh("docker", "exec", name, *cmd, check=check)
 
 
 def intents():

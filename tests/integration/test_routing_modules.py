@@ -8,15 +8,15 @@ sets it); the image is built once and cached.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import os
-import subprocess
 import time
 
 import pytest
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils import model, render
-from conftest import REPO, run_module
+from conftest import REPO, container_succeeds, in_container, run_module, sh
 
 pytestmark = pytest.mark.skipif(os.environ.get("FABRIC_DOCKER_TESTS") != "1", reason="set FABRIC_DOCKER_TESTS=1 to run the Docker lab tests")
 
@@ -27,17 +27,6 @@ PASSWORD = "it-md5-key"
 TOR, BIRD_NODE, FRR_NODE = TAG + "-tor", TAG + "-n1", TAG + "-n2"
 VIP, VIP6 = "198.51.100.10", "2001:db8:ac::10"
 ADDRESSES = {TOR: ("10.202.0.2", "fd00:202::2"), BIRD_NODE: ("10.202.0.11", "fd00:202::11"), FRR_NODE: ("10.202.0.12", "fd00:202::12")}
-
-
-def sh(*cmd, timeout=120, check=True):
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, check=False)
-    if check and proc.returncode != 0:
-        pytest.fail("exit %d: %s\n%s%s" % (proc.returncode, " ".join(map(str, cmd)), proc.stdout, proc.stderr))
-    return proc.stdout
-
-
-def in_container(name, *cmd, check=True):
-    return sh("docker", "exec", name, *cmd, check=check)
 
 
 def fabric_configs(**bgp):
@@ -190,6 +179,46 @@ def test_a_good_change_is_applied_without_resetting_sessions(converged):
     mode = in_container(TOR, "stat", "-c", "%a %U %G", "/etc/frr/frr.conf").split()
     assert mode == ["640", "frr", "frr"]
     assert apply(TOR, "frr", converged[TOR])["sessions_reset"] == []
+
+
+# A stand-in for frr-reload.py (the module runs it with Python) that runs the real one, then, after a
+# --reload, marks that FRR runs the candidate and holds the module there:
+# the window in which a killed apply used to leave the new file on disk
+# while FRR ran whatever frr-reload.py had got to.
+SLOW_RELOAD = """import subprocess, sys, time
+rc = subprocess.call([sys.executable, "/usr/lib/frr/frr-reload.py"] + sys.argv[1:])
+if "--reload" in sys.argv:
+    open("/run/slow-reload.done", "w").close()
+    time.sleep(120)
+sys.exit(rc)
+"""
+
+
+def test_an_frr_apply_killed_after_the_reload_leaves_the_change_to_the_next_run(converged):
+    changed = converged[TOR].replace("maximum-paths 64", "maximum-paths 16")
+    candidate_sha = hashlib.sha256(changed.encode()).hexdigest()
+    in_container(TOR, "sh", "-c", "cat > /usr/local/bin/slow-frr-reload && chmod 755 /usr/local/bin/slow-frr-reload", input=SLOW_RELOAD)
+    in_container(TOR, "rm", "-f", "/run/slow-reload.done")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(apply, TOR, "frr", changed, frr_reload_path="/usr/local/bin/slow-frr-reload", rollback=False)
+        deadline = time.time() + 120
+        while not container_succeeds(TOR, "test", "-e", "/run/slow-reload.done"):
+            if time.time() > deadline or running.done():
+                pytest.fail("the reload never ran: %s" % (running.result() if running.done() else "timeout"))
+            time.sleep(0.5)
+        # The module dies (SIGKILL, as with a dead controller over SSH), the stand-in with it.
+        in_container(TOR, "pkill", "-KILL", "-f", "AnsiballZ_routing_confi[g]")
+        in_container(TOR, "pkill", "-KILL", "-f", "slow-frr-reloa[d]", check=False)
+        killed = running.result(timeout=120)
+    assert killed.get("failed") or killed.get("unreachable"), killed
+    assert "maximum-paths 16" in in_container(TOR, "vtysh", "-c", "show running-config")
+    # FRR runs the change, the file does not hold it: the next run applies it and puts the file in place.
+    assert file_sha(TOR, "frr") != candidate_sha
+    again = apply(TOR, "frr", changed)
+    assert again["changed"] and not again.get("failed"), again.get("msg")
+    assert file_sha(TOR, "frr") == candidate_sha
+    assert apply(TOR, "frr", converged[TOR])["changed"]
+    wait_established(TOR, 4)
 
 
 def test_withdrawing_a_vip_removes_its_paths_at_the_tor(converged):
