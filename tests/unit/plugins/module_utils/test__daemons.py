@@ -93,6 +93,9 @@ class FakeTx:
         self.steps.append(("attributes", file_args["path"]))
         return changed
 
+    def backup(self, old):
+        self.steps.append(("backup", old))
+
     def install(self, candidate, old):
         self.steps.append(("install", candidate))
 
@@ -176,13 +179,41 @@ def frr_double(calls, reload_fails=()):
     return frr
 
 
+def test_frr_reloads_the_candidate_then_installs_it(monkeypatch):
+    monkeypatch.setattr("os.unlink", lambda path: None)
+    calls, tx = [], FakeTx([[]])
+    frr_double(calls).apply(tx, "/tmp/cand", "old", State([]))
+    assert calls == [("reload", "/tmp/cand")]
+    # The backup is of the file before frr-reload.py writes over it; the file changes only after the reload.
+    assert tx.steps.index(("backup", "old")) < tx.steps.index(("install", "/tmp/cand")) < tx.steps.index(("finish",))
+    assert tx.result["reloaded"] and ("restore", "old") not in tx.steps
+
+
+def test_frr_leaves_the_file_when_the_apply_dies_during_the_reload(monkeypatch):
+    """Killed inside frr-reload.py: the file is not the candidate, so the next run applies the change again."""
+    monkeypatch.setattr("os.unlink", lambda path: None)
+    calls, tx = [], FakeTx([])
+    frr = frr_double(calls)
+
+    def killed(path):
+        calls.append(("reload", path))
+        raise KeyboardInterrupt
+
+    frr.reload = killed
+    with pytest.raises(KeyboardInterrupt):
+        frr.apply(tx, "/tmp/cand", "old", State([]))
+    assert calls == [("reload", "/tmp/cand")]
+    assert not any(step[0] in ("install", "restore") for step in tx.steps)
+
+
 def test_frr_reloads_the_snapshot_then_restores_the_file_when_the_reload_fails(monkeypatch):
     monkeypatch.setattr("os.unlink", lambda path: None)
     calls, tx = [], FakeTx([[]])
     with pytest.raises(Failed, match="reloaded the previous running configuration: frr-reload.py --reload failed"):
-        frr_double(calls, reload_fails=("/etc/daemon.conf",)).apply(tx, "/tmp/cand", "old", State([]))
-    assert calls == [("reload", "/etc/daemon.conf"), ("reload", "/nonexistent/snapshot")]
+        frr_double(calls, reload_fails=("/tmp/cand",)).apply(tx, "/tmp/cand", "old", State([]))
+    assert calls == [("reload", "/tmp/cand"), ("reload", "/nonexistent/snapshot")]
     assert tx.steps[0] == ("snapshot", "running\n") and ("restore", "old") in tx.steps
+    assert ("install", "/tmp/cand") not in tx.steps
 
 
 def test_frr_without_rollback_only_fails(monkeypatch):
@@ -190,4 +221,5 @@ def test_frr_without_rollback_only_fails(monkeypatch):
     calls, tx = [], FakeTx([["session t1 is Idle"]], rollback=False)
     with pytest.raises(Failed, match="rollback disabled"):
         frr_double(calls).apply(tx, "/tmp/cand", "old", State([]))
-    assert calls == [("reload", "/etc/daemon.conf")] and ("restore", "old") not in tx.steps
+    assert calls == [("reload", "/tmp/cand")] and ("restore", "old") not in tx.steps
+    assert ("install", "/tmp/cand") in tx.steps
