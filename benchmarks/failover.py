@@ -18,6 +18,7 @@ things happened, see FAULTS and the Markdown's second table):
 
   bird_kill          BIRD on n1 gets SIGKILL; systemd restarts it
   frr_kill_tor       bgpd on tor1 gets SIGKILL; watchfrr restarts it
+  frr_kill_node      bgpd on n4 (an FRR node) gets SIGKILL; watchfrr restarts it
   tor_dark           the VRRP master of rack r1's ToR pair (tor1, tor1b) loses
                      every link at once (a power loss, as its peers see it):
                      spine1's BFD drops its paths, the other ToR takes the
@@ -304,6 +305,12 @@ def bgpd_pid(router):
     return docker("exec", router, "cat", "/run/frr/bgpd.pid", check=False).stdout.strip()
 
 
+def restart_frr(host):
+    """A fresh frr.service (and watchfrr) on HOST, past the unit's start limit (Debian: 3 starts in 3 min)."""
+    docker("exec", host, "systemctl", "reset-failed", "frr")
+    docker("exec", host, "systemctl", "restart", "frr")
+
+
 def event_frr_kill_tor(probe_timeout):
     """bgpd on tor1 gets SIGKILL; watchfrr restarts it and its sessions come back.
 
@@ -335,10 +342,38 @@ def event_frr_kill_tor(probe_timeout):
     summary.update(spine_out_s=spine_out_s, restarted_s=restarted_s, sessions_s=sessions_s, back_s=back_s,
                    sessions=len(peers), sessions_back=len(frr_established(tor) & peers))
     # A fresh watchfrr for the next repetition (see the docstring).
-    docker("exec", tor, "systemctl", "restart", "frr")
+    restart_frr(tor)
     wait_for("every session of %s back after the frr restart" % tor, lambda: frr_established(tor) >= peers, 120)
     wait_for("%s back in spine1's ECMP after the frr restart" % tor, lambda: len(next_hops("spine1")) == SPINE_PATHS, 120)
     back_in_ecmp("n1")
+    return summary
+
+
+def event_frr_kill_node(probe_timeout):
+    """bgpd on n4 (an FRR node) gets SIGKILL; watchfrr restarts it and tor2 routes the VIP to n4 again.
+
+    As in frr_kill_tor, each repetition starts from a fresh frr.service
+    (watchfrr's restart back-off), restarted outside the measurement.
+    """
+    node, tor = "n4", NODE_TOR["n4"]
+    address = NODE_ADDRESS[node]
+    pid = bgpd_pid(node)
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        docker("exec", node, "kill", "-KILL", pid)
+        out_s = seen_within(lambda: address not in next_hops(tor), 20, start)
+        wait_for("bgpd restarted on %s" % node, lambda: bgpd_pid(node) not in ("", pid)
+                 and docker("exec", node, "kill", "-0", bgpd_pid(node), check=False).returncode == 0, 120)
+        restarted_s = since(start)
+        wait_for("%s's session at %s" % (node, tor), lambda: address in frr_established(tor), 120)
+        session_s = since(start)
+        wait_for("%s back in %s's ECMP" % (node, tor), lambda: address in next_hops(tor), 120)
+        back_s = since(start)
+        time.sleep(1)
+    summary = probe.summary
+    summary.update(out_s=out_s, restarted_s=restarted_s, session_s=session_s, back_s=back_s)
+    restart_frr(node)
+    back_in_ecmp(node)
     return summary
 
 
@@ -812,6 +847,7 @@ EVENTS = [
     ("drain", "anycast.fabric.drain of one node", event_drain, "0 lost"),
     ("bird_kill", "BIRD on a node killed (SIGKILL), restarted by systemd", event_bird_kill, "back in ECMP"),
     ("frr_kill_tor", "bgpd on a ToR killed (SIGKILL), restarted by watchfrr", event_frr_kill_tor, "every session back"),
+    ("frr_kill_node", "bgpd on an FRR node killed (SIGKILL), restarted by watchfrr", event_frr_kill_node, "back in ECMP"),
     ("tor_dark", "one ToR of a pair goes dark (every link down), 5 s", event_tor_dark, "rack keeps serving"),
     ("reboot", "a node rebooted (VIP announced after its checks pass)", event_reboot, "announced after healthy"),
     ("apply_interrupted", "apply SIGKILLed inside BIRD's configure timeout", event_apply_interrupted, "sessions kept; old or new"),
@@ -824,6 +860,7 @@ EVENT_KEYS = frozenset(key for key, _l, _f, _t in EVENTS)
 FAULTS = {
     "bird_kill": (("out_s", "restarted_s", "back_s"), ("restarts",), ("restart_policy",)),
     "frr_kill_tor": (("spine_out_s", "restarted_s", "sessions_s", "back_s"), ("sessions", "sessions_back"), ()),
+    "frr_kill_node": (("out_s", "restarted_s", "session_s", "back_s"), (), ()),
     "tor_dark": (("spine_out_s", "gateway_s", "restored_s", "sessions_s", "back_s"),
                  ("lost_dark", "lost_return", "sessions", "gateway_moved"), ("dark",)),
     "reboot": (("restart_returned_s", "lab_routes_s", "session_s", "check_up_s", "announced_s", "path_s"),
@@ -941,6 +978,8 @@ def markdown(result):
             " sessions_s = every session of tor1 Established again, back_s = spine1 at three paths and tor1 at two again"
             " (each repetition starts from a fresh frr.service: watchfrr waits at least 60 s before restarting"
             " a daemon it restarted less than 60 s ago; and %d s after it, more than the nodes' BIRD error forget time)."
+            " frr_kill_node: out_s = n4's path gone at tor2, restarted_s = watchfrr's new bgpd on n4, session_s ="
+            " tor2's session to n4 Established, back_s = tor2 routes the VIP to n4 again."
             " tor_dark: the VRRP master of rack r1's pair (tor1, tor1b) loses every link for %d s; spine_out_s = spine1"
             " no longer routes through it, gateway_s = the other ToR holds the nodes' gateway, restored_s = links"
             " up, sessions_s / back_s = its sessions Established / spine1 at three paths again; lost_dark and"
