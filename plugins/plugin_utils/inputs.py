@@ -18,8 +18,8 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import key
 
 # Every pattern is applied with fullmatch(): `$` would let a trailing newline through.
 # Names that reach a rendered file (sites, racks, VIP and upstream names,
-# interfaces): characters both daemons take inside a word, a quoted BIRD
-# string and an FRR description, and nothing a shell or a path treats specially.
+# interfaces): characters every daemon takes inside a word, a quoted BIRD
+# or TOML string and an FRR description, and nothing a shell or a path treats specially.
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 NAME_RULE = "1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
 # Inventory host names: DNS-like names (long FQDNs included), dot-separated

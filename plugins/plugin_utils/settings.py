@@ -39,9 +39,10 @@ BGP_FIELDS = (
     # Off: a ToR acting as graceful-restart helper keeps a dead node's routes
     # as stale for the restart time, which defeats BFD.
     Field("graceful_restart", "boolean", "BGP graceful restart on all hosts", default=False),
-    # Both daemons take the key as one word; BIRD quotes it (and has no
-    # escapes), so quotes and backslashes are refused. The kernel's limit is
-    # in bytes: a key of 41 two-byte characters is 82 bytes, too long.
+    # FRR takes the key as one word; BIRD and GoBGP (a TOML string) quote
+    # it, BIRD without escapes, so quotes and backslashes are refused. The
+    # kernel's limit is in bytes: a key of 41 two-byte characters is 82
+    # bytes, too long.
     Field(
         "password",
         "string",
