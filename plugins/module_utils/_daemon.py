@@ -190,9 +190,10 @@ class Transaction:
         self.module.set_fs_attributes_if_different(self.file_args(self.dest), True)
 
     def restore_file(self, old):
-        """Put the previous text back (remove the file if there was none)."""
+        """Put the previous text back (remove the file if there was none, and if something wrote one since)."""
         if old is None:
-            os.unlink(self.dest)
+            if os.path.lexists(self.dest):
+                os.unlink(self.dest)
             return
         restored = write_temp(os.path.dirname(self.dest) or ".", old)
         self.module.atomic_move(restored, self.dest)

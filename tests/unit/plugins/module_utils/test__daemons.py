@@ -10,7 +10,7 @@ import yaml
 from ansible_collections.anycast.fabric.plugins.doc_fragments.daemon import ModuleDocFragment
 from ansible_collections.anycast.fabric.plugins.module_utils import _daemons
 from ansible_collections.anycast.fabric.plugins.module_utils._bird import Bird
-from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Daemon, DaemonError, State
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Daemon, DaemonError, State, Transaction
 from ansible_collections.anycast.fabric.plugins.module_utils._frr import Frr
 
 
@@ -223,3 +223,17 @@ def test_frr_without_rollback_only_fails(monkeypatch):
         frr_double(calls).apply(tx, "/tmp/cand", "old", State([]))
     assert calls == [("reload", "/tmp/cand")] and ("restore", "old") not in tx.steps
     assert ("install", "/tmp/cand") in tx.steps
+
+
+@pytest.mark.parametrize("written", [False, True])
+def test_restoring_no_previous_file_removes_whatever_is_there(tmp_path, written):
+    """With no file before the apply, a rollback leaves none, whether or not the reload wrote one (FRR's "write")."""
+    dest = tmp_path / "frr.conf"
+    if written:
+        dest.write_text("dump of the running config\n")
+
+    class Module:
+        params = {}
+
+    Transaction(Module(), None, str(dest), {}).restore_file(None)
+    assert not dest.exists()
