@@ -18,6 +18,9 @@ description:
   - All or nothing. Every configuration is rendered and written to a staging folder inside O(dest) first; the host
     folders are then moved into place one by one, and a failure on the way puts back the folders already replaced.
     A failure leaves the previous files as they were. Host folders not rendered this time are left alone.
+  - A render killed outright (C(kill -9), a dead controller) leaves its staging folder, and during the swap some host
+    folders moved aside. The next render into O(dest) that finds no other render running there (it holds a lock on
+    O(dest)) puts those host folders back and removes the staging folder.
   - Host folders are created with mode 0700 and files with mode 0600, as they hold the BGP key.
     The task never shows a diff.
   - Never writes outside O(dest). Each host's folder must be a plain name whose real path is directly inside

@@ -14,10 +14,18 @@ time (--limit) are left alone.
 The files are not fsync'ed one by one (thousands of fsyncs cost more than the
 whole render): all-or-nothing holds for failures of the run, while a power
 cut during a render is left to the filesystem's own journal.
+
+A render killed outright (kill -9, a dead controller) cannot clean up: its
+staging folder stays, and a kill during the swap leaves the hosts it had
+moved aside in that folder. Every render holds a shared flock on <dest>; the
+first one to find no other render there (an exclusive lock it can take)
+puts back every host folder a dead render had moved aside and not replaced,
+then removes the dead renders' staging folders.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -114,6 +122,48 @@ def write_tree(dest, rendered):
     if not os.path.isdir(base):
         raise TreeError("the render folder %s is not a folder" % dest)
     targets = dict((name, _target(base, name)) for name in rendered)  # every path checked before any write
+    lock = _lock(base)
+    try:
+        _swap(base, rendered, targets)
+    finally:
+        os.close(lock)
+    return base
+
+
+def _lock(base):
+    """A shared flock on BASE, held by the caller for the render; alone in BASE, first clear what dead renders left."""
+    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # another render runs here: its staging folder is alive
+        else:
+            _clear_dead_renders(base)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _clear_dead_renders(base):
+    """Put back the host folders dead renders moved aside and did not replace, then remove their staging folders."""
+    for entry in sorted(os.listdir(base)):
+        staging = os.path.join(base, entry)
+        if not entry.startswith(STAGING_PREFIX) or os.path.islink(staging) or not os.path.isdir(staging):
+            continue
+        trash = os.path.join(staging, "previous")
+        if os.path.isdir(trash) and not os.path.islink(trash):
+            for name in sorted(os.listdir(trash)):
+                target = os.path.join(base, name)
+                if safe_name(name) and not os.path.lexists(target):
+                    os.rename(os.path.join(trash, name), target)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap(base, rendered, targets):
+    """Write RENDERED into a staging folder in BASE, then swap each host's folder in (see the module's docstring)."""
     staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=base)
     done = []  # ("moved", target, previous) / ("placed", target, None), in order
     trash = os.path.join(staging, "previous")
@@ -151,7 +201,6 @@ def write_tree(dest, rendered):
             raise TreeError("writing under %s failed, nothing was changed: %s" % (base, exc)) from None
         raise
     shutil.rmtree(staging, ignore_errors=True)
-    return base
 
 
 def _undo(done):

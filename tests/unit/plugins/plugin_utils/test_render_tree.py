@@ -5,8 +5,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import signal
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -149,3 +153,47 @@ def test_modes_stay_private_under_a_umask_that_takes_owner_bits(tmp_path):
         assert stat.S_IMODE(os.stat(str(tmp_path / "r" / name)).st_mode) == 0o700
         for f in NEW[name]:
             assert stat.S_IMODE(os.stat(str(tmp_path / "r" / name / f)).st_mode) == 0o600
+
+
+# A render that dies outright (kill -9) ---------------------------------------------------------------------------
+
+KILLED_MID_SWAP = """
+import os, signal, sys
+from ansible_collections.anycast.fabric.plugins.plugin_utils import render_tree
+
+real = render_tree._rename
+
+
+def rename(src, dst):
+    real(src, dst)
+    os.kill(os.getpid(), signal.SIGKILL)  # right after moving the first host's folder aside
+
+
+render_tree._rename = rename
+render_tree.write_tree(sys.argv[1], {"n1": {"bird.conf": "new n1\\n"}, "n2": {"bird.conf": "new n2\\n"}})
+"""
+
+
+def test_the_next_render_puts_back_what_a_render_killed_mid_swap_moved_aside(dest):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-c", KILLED_MID_SWAP, dest], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    left = sorted(os.listdir(dest))
+    assert "n1" not in left and any(name.startswith(render_tree.STAGING_PREFIX) for name in left), left
+    render_tree.write_tree(dest, {"tor1": NEW["tor1"]})
+    assert tree(dest) == {"n1/bird.conf": "old n1\n", "n2/frr.conf": "old n2\n", "tor1/frr.conf": "new tor1\n"}
+    assert sorted(os.listdir(dest)) == ["n1", "n2", "tor1"]
+
+
+def test_the_staging_folder_of_a_render_still_running_is_left_alone(dest):
+    live = os.path.join(dest, render_tree.STAGING_PREFIX + "live")
+    os.makedirs(os.path.join(live, "new"))
+    running = os.open(dest, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(running, fcntl.LOCK_SH)  # what a render in progress holds
+        render_tree.write_tree(dest, {"n1": NEW["n1"]})
+        assert os.path.isdir(live)
+    finally:
+        os.close(running)
+    render_tree.write_tree(dest, {"n1": NEW["n1"]})
+    assert not os.path.exists(live)
