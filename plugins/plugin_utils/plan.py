@@ -91,6 +91,11 @@ def build(intents, observed, planned_hosts=None):
             entry["drain"] = seen.get("drain", IN_SERVICE)
             for prefix in live:
                 live_vips.setdefault(prefix, set()).add(name)
+        if entry["error"]:
+            # What the host runs is unknown (unreachable, its daemon missing): claim no change of it;
+            # the error makes the plan's result.
+            for key in ("sessions_added", "sessions_removed", "sessions_reset", "vips_added", "vips_removed"):
+                entry[key] = []
         hosts[name] = entry
 
     for prefix, nodes in sorted(live_vips.items()):
@@ -111,7 +116,10 @@ def build(intents, observed, planned_hosts=None):
                 "%s: the change re-establishes %d session(s) (%s): a timer, password or neighbor change"
                 % (name, len(entry["sessions_reset"]), ", ".join(entry["sessions_reset"]))
             )
-    changed = sorted(n for n, e in hosts.items() if e["config_changed"] or e["vips_added"] or e["vips_removed"] or e["sessions_added"] or e["sessions_removed"])
+    changed = sorted(
+        n for n, e in hosts.items()
+        if not e["error"] and (e["config_changed"] or e["vips_added"] or e["vips_removed"] or e["sessions_added"] or e["sessions_removed"])
+    )
     result = "error" if errors else "changes" if changed else "no_changes"
     return {
         "schema": PLAN_SCHEMA,

@@ -131,6 +131,9 @@ def test_a_host_that_cannot_be_planned_makes_the_plan_an_error(intents):
     report = plan.build(intents, observed)
     assert report["result"] == "error" and report["errors"] == ["n3: bird: command not found"]
     assert "## Errors" in plan.markdown(report)
+    # Nothing is known of what n3 runs: it is not listed as changing, nor its VIPs and sessions as added.
+    assert "n3" not in report["hosts_changed"]
+    assert report["hosts"]["n3"]["vips_added"] == [] and report["hosts"]["n3"]["sessions_added"] == []
 
 
 def test_markdown_shows_the_diff_and_never_the_password(intents):
