@@ -34,8 +34,10 @@ notes:
     change again. BIRD cannot preview a change
     (RV(commands) stays empty).
   - B(FRR) is changed with C(frr-reload.py) (C(--test) gives the delta returned as RV(commands), C(--reload)
-    applies it without restarting daemons). The running configuration is snapshotted first; if the reload or the
-    post-check fails, the previous file is restored and the snapshot is reloaded. C(frr-reload.py) needs
+    applies it without restarting daemons). The running configuration is snapshotted first, C(frr-reload.py) applies
+    the validated candidate, and only then is the candidate put in place of the file; if the reload or the
+    post-check fails, the snapshot is reloaded and the previous file is restored. If the module dies during the
+    reload, the file does not hold the candidate, so the next run applies the change again. C(frr-reload.py) needs
     C(service integrated-vtysh-config) in C(/etc/frr/vtysh.conf).
   - B(GoBGP) is checked with C(gobgpd -f FILE -d) and for dangling policy and prefix-set names, then made to re-read
     its file with SIGHUP (a restart when the C([global]) section changed). The global RIB is then made to hold
