@@ -10,12 +10,15 @@ limited) before doing anything.
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleError
+import re
+
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils.hosts import ROLE_GROUPS
+from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import SECRET_KEY_RE
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import VARIABLES, build
-from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import Problems
+from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import Problems, key_text
+from ansible_collections.anycast.fabric.plugins.plugin_utils.schema import secret_variables
 
 NO_HOSTS = (
     "No fabric host in the inventory: the groups fabric_nodes, fabric_tors and fabric_spines are missing or empty."
@@ -23,19 +26,77 @@ NO_HOSTS = (
 )
 
 
-def plain(value):
-    """Deep copy into plain Python types, templating lazily held values on the way."""
-    if isinstance(value, dict):
-        return {to_text(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return to_text(value)
+class EvaluationError(Exception):
+    """A value under PATH could not be templated; CAUSE is the original exception."""
+
+    def __init__(self, path, cause):
+        Exception.__init__(self, path)
+        self.path = path
+        self.cause = cause
+
+
+def plain(value, path=""):
+    """Deep copy into plain Python types, templating lazily held values on the way.
+
+    A template that fails to evaluate raises EvaluationError with the path of
+    the value that failed (``fabric_bgp.password``), so that a failure inside a
+    secret is reported without Ansible's message.
+    """
+    try:
+        if isinstance(value, dict):
+            return {to_text(k): plain(v, "%s.%s" % (path, key_text(k))) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v, "%s[%d]" % (path, index)) for index, v in enumerate(value)]
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value)
+        return to_text(value)
+    except EvaluationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a filter raises is reported, never a traceback
+        raise EvaluationError(path, exc) from None
+
+
+# The first line of Ansible's message for a failing plugin names the plugin,
+# never a value: "The filter plugin 'ansible.builtin.items2dict' failed: ...".
+_PLUGIN_RE = re.compile(r"\AThe (filter|lookup|test) plugin '([A-Za-z0-9_.]{1,200})' failed")
+
+
+def failure_kind(exc):
+    """What kind of failure EXC is, in words that quote no value (for secrets)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    first = to_text(exc).splitlines()[0] if to_text(exc) else ""
+    plugin = _PLUGIN_RE.match(first)
+    if plugin:
+        return "the %s %s failed" % (plugin.group(1), plugin.group(2))
+    if "AnsibleUndefinedVariable" in names:
+        return "it refers to an undefined variable or key"
+    if names & {"TemplateSyntaxError", "AnsibleTemplateSyntaxError"}:
+        return "its template has a syntax error"
+    return "templating failed (%s)" % type(exc).__name__
+
+
+def is_secret_path(path, secrets):
+    """Whether PATH (``var.key[0]...``) lies under a secret variable or a key that names a secret."""
+    var = re.split(r"[.\[]", path, maxsplit=1)[0]
+    return var in secrets or bool(SECRET_KEY_RE.search(path[len(var):]))
+
+
+def evaluation_problem(problems, name, var, exc, secrets):
+    """Record that VAR of host NAME cannot be evaluated, hiding Ansible's text for secrets."""
+    path = var + (exc.path if isinstance(exc, EvaluationError) else "")
+    cause = exc.cause if isinstance(exc, EvaluationError) else exc
+    if is_secret_path(path, secrets):
+        # Ansible's message may quote the value (items2dict, human_to_bytes,
+        # to_datetime... print their input): say where and what kind only.
+        message = "cannot be evaluated: %s (Ansible's message is not shown: it may quote the secret)" % failure_kind(cause)
+    else:
+        text = to_text(cause)
+        message = "cannot be evaluated: %s" % (text.splitlines()[0] if text else type(cause).__name__)
+    problems.add(name, path, "<template>", message)
 
 
 def fabric_groups(task_vars):
@@ -48,18 +109,41 @@ def read_host(all_hostvars, name, problems, extra=()):
     """The fabric VARIABLES (and EXTRA) of host NAME, templated, as plain data."""
     variables = {}
     host = all_hostvars[name]
+    secrets = secret_variables()
     for var in tuple(VARIABLES) + tuple(extra):
         try:
             if var in host:
                 variables[var] = plain(host[var])
-        except AnsibleError as exc:
-            # An undefined or broken template: report it with the rest.
-            problems.add(name, var, "<template>", "cannot be evaluated: %s" % to_text(exc).splitlines()[0])
+        except Exception as exc:  # noqa: BLE001 - an undefined or broken template: report it with the rest
+            evaluation_problem(problems, name, var, exc, secrets)
     return variables
 
 
-def problems_message(problems, what="nothing was rendered or applied"):
-    lines = problems.messages()
+def known_secrets(hostvars):
+    """The secret values that did evaluate (fabric_bgp.password of every host): never to be shown."""
+    found = set()
+    for variables in hostvars.values():
+        bgp = variables.get("fabric_bgp")
+        password = bgp.get("password") if isinstance(bgp, dict) else None
+        if isinstance(password, str) and len(password) >= MIN_REDACTED:
+            found.add(password)
+    return found
+
+
+# Secrets shorter than this are not searched for in messages: a key of one
+# or two characters would blank every report (and protects nothing).
+MIN_REDACTED = 3
+
+
+def redact(text, secrets):
+    """TEXT with every occurrence of each of SECRETS (longest first) replaced by <hidden>."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "<hidden>")
+    return text
+
+
+def problems_message(problems, what="nothing was rendered or applied", secrets=()):
+    lines = [redact(line, secrets) for line in problems.messages()]
     return "The fabric inventory has %d problem%s; %s:\n  - %s" % (len(lines), "" if len(lines) == 1 else "s", what, "\n  - ".join(lines))
 
 
@@ -75,5 +159,8 @@ def model(task_vars, extra=()):
         hostvars[name] = read_host(task_vars["hostvars"], name, problems, extra)
     intents, problems = build(hostvars, groups, problems)
     if problems:
-        return {}, hostvars, groups, problems_message(problems)
+        # Last line of defence: a message about any variable (a template that
+        # quotes a vaulted key, a daemon's parser error) never carries a key
+        # that evaluated on some host.
+        return {}, hostvars, groups, problems_message(problems, secrets=known_secrets(hostvars))
     return intents, hostvars, groups, None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.anycast.fabric.plugins.module_utils import _schema
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import NO_DEFAULT, REQUIRED, Field, Table
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons, edge, health, settings
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import NAME_RULE
@@ -160,6 +161,9 @@ HOST_FIELDS = (
         "string",
         "where the node keeps its drain state and VIP record; it never reaches a rendered file",
         default=DEFAULT_STATE_DIR,
+        pattern=_schema.ABS_PATH_RE,
+        rule=_schema.ABS_PATH_RULE,
+        max_length=_schema.ABS_PATH_MAX,
         doc_type="absolute path on the node",
         roles=("node",),
         example="`/srv/anycast-fabric`",
@@ -252,3 +256,13 @@ def tables():
                 raise ValueError("two schema tables are named %s" % table.name)
             out[table.name] = table
     return out
+
+
+# The tables whose fields are inventory variables (not keys of a mapping).
+VARIABLE_TABLES = ("host_variables", "fabric_variables")
+
+
+def secret_variables():
+    """The inventory variables declared secret: an error inside one never shows Ansible's message."""
+    every = tables()
+    return frozenset(f.name for name in VARIABLE_TABLES for f in every[name].fields if f.secret)
