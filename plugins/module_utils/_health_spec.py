@@ -64,6 +64,8 @@ DEFAULT_STATUS = (200,)
 DEFAULT_PROTOCOL = "tcp"
 IPVS_PROTOCOLS = ("tcp", "udp", "sctp")
 MAX_CHECKS = 8
+# An exec check's command line (or the sum of its arguments), in characters.
+MAX_COMMAND = 4096
 PORT_RANGE = (1, 65535)
 STATUS_RANGE = (100, 599)
 
@@ -101,7 +103,13 @@ CHECK_FIELDS = (
     ("port", "integer 1-65535", "tcp, http, https, ipvs, kubernetes", None, "required, except http (80) and https (443); kubernetes: the healthCheckNodePort"),
     ("path", "HTTP path", "http, https", DEFAULT_PATH, "starts with '/', printable ASCII without spaces, at most 1024 characters"),
     ("expect_status", "integer 100-599 or a list of them", "http, https", list(DEFAULT_STATUS), "the statuses that count as up"),
-    ("command", "command line or list of arguments", "exec", None, "required; starts with the program's absolute path; runs without a shell"),
+    (
+        "command",
+        "command line or list of arguments",
+        "exec",
+        None,
+        "required; starts with the program's absolute path; runs without a shell; no control characters, at most %d characters" % MAX_COMMAND,
+    ),
     ("protocol", "string", "ipvs", DEFAULT_PROTOCOL, "one of %s" % ", ".join(IPVS_PROTOCOLS)),
     ("service", "NAMESPACE/NAME", "kubernetes", None, "the Service kube-proxy must answer for"),
     ("healthz_port", "integer 1-65535", "kubernetes", None, "kube-proxy's /healthz port (normally 10256): gates the check on it"),
@@ -269,10 +277,23 @@ def _expect_status(reader, path, raw, kind):
     return sorted(set(codes))
 
 
+def _control_characters(text):
+    """Whether TEXT holds a control character (C0, DEL or C1): a NUL kills exec(), a newline splits a log line."""
+    return any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in text)
+
+
+COMMAND_REASON = "must be a command line (a string) or a list of arguments, without control characters, at most %d characters" % MAX_COMMAND
+
+
 def _command(reader, path, raw, kind):
     if raw is None:
         return None
     if isinstance(raw, str):
+        # Every string form is checked before it is split: a NUL, a newline or
+        # a tab in a command line is a mistake (or an attack), never an argument.
+        if _control_characters(raw) or len(raw) > MAX_COMMAND:
+            reader.fail(path, raw, COMMAND_REASON)
+            return None
         try:
             argv = shlex.split(raw)
         except ValueError as exc:
@@ -284,12 +305,15 @@ def _command(reader, path, raw, kind):
             # A number in a YAML list is an argument like any other.
             if isinstance(item, int) and not isinstance(item, bool):
                 item = str(item)
-            if not isinstance(item, str) or "\0" in item:
-                reader.fail("%s[%d]" % (path, index), item, "must be a string")
+            if not isinstance(item, str) or _control_characters(item) or len(item) > MAX_COMMAND:
+                reader.fail("%s[%d]" % (path, index), item, "must be a string without control characters, at most %d characters" % MAX_COMMAND)
                 return None
             argv.append(item)
+        if sum(len(item) for item in argv) > MAX_COMMAND:
+            reader.fail(path, raw, COMMAND_REASON)
+            return None
     else:
-        reader.fail(path, raw, "must be a command line (a string) or a list of arguments")
+        reader.fail(path, raw, COMMAND_REASON)
         return None
     if not argv or not argv[0].startswith("/"):
         # Checks run without a shell and without relying on PATH: what runs

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.anycast.fabric.plugins.module_utils import _health_spec
 from ansible_collections.anycast.fabric.plugins.plugin_utils import health, model
 from fabric_factory import small_fabric
 
@@ -121,12 +122,12 @@ CASES = [
     case(
         "exec-argument-not-a-string",
         checks({"type": "exec", "command": ["/usr/local/bin/check", {"port": 80}]}),
-        problem(".checks[0].command[1]", "{port: 80}", "must be a string"),
+        problem(".checks[0].command[1]", "{port: 80}", "must be a string without control characters, at most 4096 characters"),
     ),
     case(
         "exec-command-mapping",
         checks({"type": "exec", "command": {"run": "/bin/true"}}),
-        problem(".checks[0].command", "{run: '/bin/true'}", "must be a command line (a string) or a list of arguments"),
+        problem(".checks[0].command", "{run: '/bin/true'}", _health_spec.COMMAND_REASON),
     ),
     # A trailing newline must not pass a `$` anchor (issue 12).
     case("path-trailing-newline", checks({"type": "http", "path": "/healthz\n"}), problem(".checks[0].path", "'/healthz\\n'", PATH_REASON)),

@@ -330,8 +330,12 @@ def test_a_restarted_agent_withdraws_first_and_waits_for_rise_again(kube_proxy, 
 
 
 def test_names_with_control_characters_stay_on_one_line():
-    check = healthd.parse_check("c", {"type": "exec", "command": ["/bin/echo", "a\nb", "tab\there"]})
-    assert healthd.describe(check) == "exec /bin/echo a\\nb tab\\there"
+    # Control characters in a command are refused (issue 22), and the refusal is one line.
+    with pytest.raises(healthd.ConfigError) as raised:
+        healthd.parse_check("c", {"type": "exec", "command": ["/bin/echo", "a\nb", "tab\there"]})
+    assert str(raised.value) == "c.command[1]: must be a string without control characters, at most 4096 characters, not 'a\\nb'"
+    check = healthd.parse_check("c", {"type": "exec", "command": ["/bin/echo", "a b"]})
+    assert healthd.describe(check) == "exec /bin/echo a b"
     with pytest.raises(healthd.ConfigError) as raised:
         healthd.parse_config({"vips": [{"prefix": "198.51.100.10", "name": "web\nx", "health": {"checks": [{"type": "tcp", "port": 1}]}}]})
     assert str(raised.value) == "vips[0].name: must be a string of printable characters (at most 255), not 'web\\nx'"
