@@ -14,6 +14,9 @@ options:
   state_dir:
     description:
       - Directory of anycast.fabric's records on the node (ownership records of VIPs and IPVS services, the drain state).
+      - An absolute, normalised path (no C(.), C(..), C(//) or trailing C(/)) of letters, digits, C(_), C(@), C(+), C(.),
+        C(-) and C(/); the module fails on any other value (a relative path would put the records wherever the module
+        happens to run).
       - Keep it on persistent storage. A record outlives reboots, the kernel state it describes does not, and the next
         run recreates that state from the record.
     type: path

@@ -16,6 +16,19 @@ import json
 import os
 import tempfile
 
+from ansible_collections.anycast.fabric.plugins.module_utils._schema import abs_path_problem
+
+
+def check_state_dir(module):
+    """Fail MODULE unless its state_dir is an absolute, normalised path of safe characters.
+
+    A relative state_dir would put the records under whatever directory the
+    module happens to run in, and lose them on the next run.
+    """
+    reason = abs_path_problem(module.params["state_dir"])
+    if reason:
+        module.fail_json(msg="state_dir = %r: %s" % (module.params["state_dir"], reason))
+
 
 def load(path, schema, error, hint="move it away to start afresh"):
     """The record's data, or None when there is no record yet.

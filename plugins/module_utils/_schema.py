@@ -65,6 +65,17 @@ CHARSETS = {
 }
 
 
+# An absolute, normalised POSIX path of safe characters: every component
+# 1-255 of letters, digits, '_', '@', '+', '.', '-', never '.' or '..', no
+# '//' and no trailing '/'. It may reach a systemd unit line or a module's
+# arguments verbatim, so nothing in it can split a line or a word.
+ABS_PATH_RE = re.compile(r"(?:/(?!\.\.?(?:/|\Z))[A-Za-z0-9_@+.-]{1,255}){1,32}")
+ABS_PATH_RULE = (
+    "an absolute, normalised path (no '.', '..', '//' or trailing '/') of letters, digits, '_', '@', '+', '.', '-' and '/'"
+)
+ABS_PATH_MAX = 1024
+
+
 class _Required:
     def __repr__(self):
         return "REQUIRED"
@@ -518,3 +529,10 @@ def markdown(table):
                 cells.append(field.description)
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return lines
+
+
+def abs_path_problem(value):
+    """None when VALUE is a path ABS_PATH_RE accepts (and at most ABS_PATH_MAX long), else the reason."""
+    if not isinstance(value, str) or len(value) > ABS_PATH_MAX or not ABS_PATH_RE.fullmatch(value):
+        return "must be %s, at most %d characters" % (ABS_PATH_RULE, ABS_PATH_MAX)
+    return None

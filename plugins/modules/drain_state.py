@@ -114,6 +114,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    records.check_state_dir(module)
     path = os.path.join(module.params["state_dir"], "drain.json")
     try:
         before = read(path)

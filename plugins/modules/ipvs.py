@@ -328,6 +328,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.anycast.fabric.plugins.module_utils import _records as records
 from ansible_collections.anycast.fabric.plugins.module_utils._ipvs import (
     IpvsError,
     check_owner,
@@ -403,6 +404,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    records.check_state_dir(module)
     params = module.params
     result = dict(changed=False, created=[], modified=[], removed=[], not_owned=[], services=[], commands=[], record="")
     try:

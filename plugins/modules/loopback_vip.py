@@ -157,6 +157,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.anycast.fabric.plugins.module_utils import _records as records
 from ansible_collections.anycast.fabric.plugins.module_utils._vips import VipError, normalize, plan, read_record, record_path, sort_key, write_record
 
 try:
@@ -279,6 +280,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    records.check_state_dir(module)
     if IPRoute is None:
         module.fail_json(msg=missing_required_lib("pyroute2 (Debian: python3-pyroute2)"), exception=PYROUTE2_ERROR)
 

@@ -18,8 +18,9 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import asn
 # Inventory group -> role in the fabric.
 ROLE_GROUPS = (("fabric_nodes", "node"), ("fabric_tors", "tor"), ("fabric_spines", "spine"))
 
-# The variables the model reads (fabric_state_dir is read by the roles and modules only).
-HOST_VARIABLES = tuple(name for name in HOST_TABLE.names() if name != "fabric_state_dir")
+# The variables the model reads (fabric_state_dir is only checked: the roles
+# and modules read it, it never reaches an intent).
+HOST_VARIABLES = HOST_TABLE.names()
 VIP_KEYS = VIP_TABLE.names()
 ROLE_LABELS = {"node": "nodes", "tor": "ToRs", "spine": "spines"}
 
@@ -123,6 +124,8 @@ def read_host(problems, name, role, variables):
         host.vip_interface = _interface_name(reader, "fabric_vip_interface", reader.get("fabric_vip_interface", DEFAULT_VIP_INTERFACE))
         host.vips = _read_vips(reader)
         host.pod_cidrs = _read_pod_cidrs(reader)
+        if reader.get("fabric_state_dir") is not None:
+            reader.field("fabric_state_dir", HOST_TABLE.field("fabric_state_dir"), reader.get("fabric_state_dir"))
     else:
         for var in ("fabric_vips", "fabric_pod_cidrs", "fabric_vip_interface"):
             if reader.get(var):
