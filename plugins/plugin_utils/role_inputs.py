@@ -244,4 +244,4 @@ def check(declaration, value):
             hint = _number_hint(declaration.items, item)
             if hint:
                 return [("[%d]" % index, item, hint)]
-    return [(suffix, shown, reason) for suffix, shown, reason in _schema.check(declaration, value)[1]]
+    return list(_schema.check(declaration, value)[1])
