@@ -17,7 +17,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.anycast.fabric.plugins.plugin_utils.hosts import ROLE_GROUPS
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import SECRET_KEY_RE
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import VARIABLES, build
-from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import Problems, key_text
+from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import Problems, key_text, redact
 from ansible_collections.anycast.fabric.plugins.plugin_utils.schema import secret_variables
 
 NO_HOSTS = (
@@ -85,11 +85,11 @@ def is_secret_path(path, secrets):
     return var in secrets or bool(SECRET_KEY_RE.search(path[len(var):]))
 
 
-def evaluation_problem(problems, name, var, exc, secrets):
-    """Record that VAR of host NAME cannot be evaluated, hiding Ansible's text for secrets."""
+def evaluation_problem(problems, name, var, exc, secrets, hide=False):
+    """Record that VAR of host NAME cannot be evaluated, hiding Ansible's text for secrets (or always: HIDE)."""
     path = var + (exc.path if isinstance(exc, EvaluationError) else "")
     cause = exc.cause if isinstance(exc, EvaluationError) else exc
-    if is_secret_path(path, secrets):
+    if hide or is_secret_path(path, secrets):
         # Ansible's message may quote the value (items2dict, human_to_bytes,
         # to_datetime... print their input): say where and what kind only.
         message = "cannot be evaluated: %s (Ansible's message is not shown: it may quote the secret)" % failure_kind(cause)
@@ -110,12 +110,20 @@ def read_host(all_hostvars, name, problems, extra=()):
     variables = {}
     host = all_hostvars[name]
     secrets = secret_variables()
-    for var in tuple(VARIABLES) + tuple(extra):
+    failures = []
+    # Secrets first: when one fails, any other variable that reads it fails
+    # too, with Ansible's text about the secret's input.
+    for var in sorted(tuple(VARIABLES) + tuple(extra), key=lambda v: v not in secrets):
         try:
             if var in host:
                 variables[var] = plain(host[var])
         except Exception as exc:  # noqa: BLE001 - an undefined or broken template: report it with the rest
-            evaluation_problem(problems, name, var, exc, secrets)
+            failures.append((var, exc))
+    # A host whose secret failed shows no Ansible message at all: another
+    # variable's failure may be that same failure, quoting the same input.
+    secret_failed = any(is_secret_path(var + (exc.path if isinstance(exc, EvaluationError) else ""), secrets) for var, exc in failures)
+    for var, exc in failures:
+        evaluation_problem(problems, name, var, exc, secrets, hide=secret_failed)
     return variables
 
 
@@ -135,13 +143,6 @@ def known_secrets(hostvars):
 MIN_REDACTED = 3
 
 
-def redact(text, secrets):
-    """TEXT with every occurrence of each of SECRETS (longest first) replaced by <hidden>."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "<hidden>")
-    return text
-
-
 def problems_message(problems, what="nothing was rendered or applied", secrets=()):
     lines = [redact(line, secrets) for line in problems.messages()]
     return "The fabric inventory has %d problem%s; %s:\n  - %s" % (len(lines), "" if len(lines) == 1 else "s", what, "\n  - ".join(lines))
@@ -157,10 +158,12 @@ def model(task_vars, extra=()):
     hostvars = {}
     for name in names:
         hostvars[name] = read_host(task_vars["hostvars"], name, problems, extra)
+    # From here on, no problem shows a key that evaluated on some host (a
+    # template of another variable that quotes it, a value cut mid-key).
+    secrets = known_secrets(hostvars)
+    problems.secrets = frozenset(secrets)
     intents, problems = build(hostvars, groups, problems)
     if problems:
-        # Last line of defence: a message about any variable (a template that
-        # quotes a vaulted key, a daemon's parser error) never carries a key
-        # that evaluated on some host.
-        return {}, hostvars, groups, problems_message(problems, secrets=known_secrets(hostvars))
+        # And the whole report once more, lines from before the keys were known included.
+        return {}, hostvars, groups, problems_message(problems, secrets=secrets)
     return intents, hostvars, groups, None

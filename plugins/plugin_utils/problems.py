@@ -92,14 +92,43 @@ def key_text(key):
     return show(key)
 
 
-class Problems:
-    """An ordered, de-duplicated list of problems."""
+REDACTED = "<hidden>"
 
-    def __init__(self):
+
+def redact(value, secrets):
+    """VALUE (a string, or lists and mappings of them) with every one of SECRETS replaced by REDACTED.
+
+    Longest secret first, so that a key containing a shorter one is blanked whole.
+    """
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in sorted(secrets, key=len, reverse=True):
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, (list, tuple)):
+        return [redact(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {redact(k, secrets) if isinstance(k, str) else k: redact(v, secrets) for k, v in value.items()}
+    return value
+
+
+class Problems:
+    """An ordered, de-duplicated list of problems.
+
+    `secrets`: strings never to be shown (the BGP keys that evaluated); they
+    are blanked out of each value BEFORE it is cut to MAX_SHOWN characters, so
+    no cut value shows the first characters of a key either.
+    """
+
+    def __init__(self, secrets=()):
         self._items = []
         self._seen = set()
+        self.secrets = frozenset(secrets)
 
     def add(self, host, path, value, message):
+        if self.secrets:
+            value, message, path = redact(value, self.secrets), redact(message, self.secrets), redact(path, self.secrets)
         problem = Problem(one_line(_cut(host)) if isinstance(host, str) else show(host), one_line(path), show(value), one_line(message))
         if problem not in self._seen:
             self._seen.add(problem)
