@@ -10,6 +10,7 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import BIRD
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Daemon, DaemonError, State
 from ansible_collections.anycast.fabric.plugins.module_utils._bgp_state import parse_bird_bfd, parse_bird_protocols, parse_bird_route_export, with_bfd
 
@@ -17,9 +18,7 @@ DEFAULT_SOCKET = "/run/bird/bird.ctl"
 
 
 class Bird(Daemon):
-    name = "bird"
-    default_dest = "/etc/bird/bird.conf"
-    owner = group = "bird"
+    identity = BIRD
     secret_res = (re.compile(r'(\bpassword\s+")[^"]*(")'),)  # password "key";
     options = {"bird_socket": dict(type="path", default=DEFAULT_SOCKET)}
 

@@ -23,6 +23,7 @@ import time
 
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import IdentityField
 from ansible_collections.anycast.fabric.plugins.module_utils._bgp_state import broken_sessions, describe, protocols_gone_down, reset_sessions
 
 MASK = "********"
@@ -61,9 +62,13 @@ def mask_secrets_with(regexes, text):
 class Daemon:
     """One routing daemon on the host. Subclasses set the attributes and implement the verbs."""
 
-    name = ""
-    default_dest = ""  # its configuration file
-    owner = group = "root"  # of that file
+    # The daemon's record in _daemon_identity.py, which the controller's driver reads too.
+    identity = None
+    name = IdentityField("name", "")
+    default_dest = IdentityField("config_path", "")  # its configuration file
+    owner = IdentityField("owner", "root")  # of that file
+    group = IdentityField("group", "root")
+    service = IdentityField("service", "")  # its systemd unit
     # Regexes (prefix)(suffix) around each BGP password in the daemon's configuration syntax.
     secret_res = ()
     # Module options of this daemon (routing_config and bgp_info): name -> argument spec entry.

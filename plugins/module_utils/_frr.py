@@ -10,6 +10,7 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import FRR
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Daemon, DaemonError, State
 from ansible_collections.anycast.fabric.plugins.module_utils._bgp_state import (
     parse_frr_advertised,
@@ -23,9 +24,7 @@ DEFAULT_RELOAD = "/usr/lib/frr/frr-reload.py"
 
 
 class Frr(Daemon):
-    name = "frr"
-    default_dest = "/etc/frr/frr.conf"
-    owner = group = "frr"
+    identity = FRR
     secret_res = (re.compile(r"(\bneighbor\s+\S+\s+password\s+)\S+()"),)  # neighbor X password key
     options = {"frr_reload_path": dict(type="path", default=DEFAULT_RELOAD)}
 

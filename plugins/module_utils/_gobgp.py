@@ -24,9 +24,9 @@ try:
 except ImportError:  # Python < 3.11 (Debian 12 nodes have 3.11): gobgpd -d alone checks the file
     tomllib = None
 
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import GOBGP
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Daemon, DaemonError, State
 
-SERVICE = "gobgpd"
 ORIGINATE_SETS = {"ipv4": "ORIGINATE-V4", "ipv6": "ORIGINATE-V6"}
 AFI = {1: "ipv4", 2: "ipv6"}
 # apipb.SessionState
@@ -210,13 +210,7 @@ def parse_rib(text):
 
 
 class GoBGP(Daemon):
-    name = "gobgp"
-    default_dest = "/etc/gobgpd.conf"
-    # gobgpd runs as the unit's user gobgpd (DynamicUser=yes uses the static
-    # system user of that name the routing role creates): it reads the file
-    # through its group, nobody else can (the file may hold the BGP key).
-    owner = "root"
-    group = "gobgpd"
+    identity = GOBGP
     secret_res = (re.compile(r'(\bauth-password\s*=\s*")[^"]*(")'),)  # auth-password = "key"
     options = {}
 
@@ -276,15 +270,15 @@ class GoBGP(Daemon):
     def signal_reload(self):
         """SIGHUP to gobgpd's main process: it re-reads its file (Debian's ExecReload runs `gobgpd -r`, which does not)."""
         systemctl = self.module.get_bin_path("systemctl", required=True)
-        rc, out, err = self.module.run_command([systemctl, "kill", "--kill-whom=main", "--signal=SIGHUP", SERVICE])
+        rc, out, err = self.module.run_command([systemctl, "kill", "--kill-whom=main", "--signal=SIGHUP", self.service])
         if rc != 0:
-            raise DaemonError("systemctl kill --signal=SIGHUP %s failed: %s" % (SERVICE, (err or out).strip()))
+            raise DaemonError("systemctl kill --signal=SIGHUP %s failed: %s" % (self.service, (err or out).strip()))
 
     def restart(self):
         systemctl = self.module.get_bin_path("systemctl", required=True)
-        rc, out, err = self.module.run_command([systemctl, "restart", SERVICE])
+        rc, out, err = self.module.run_command([systemctl, "restart", self.service])
         if rc != 0:
-            raise DaemonError("systemctl restart %s failed: %s" % (SERVICE, (err or out).strip()))
+            raise DaemonError("systemctl restart %s failed: %s" % (self.service, (err or out).strip()))
 
     def loaded(self, config):
         """Whether gobgpd shows CONFIG's neighbors, prefix-sets and export policies (a SIGHUP is handled asynchronously)."""
@@ -310,7 +304,7 @@ class GoBGP(Daemon):
             if self.running() and self.loaded(config):
                 return
             time.sleep(0.5)
-        raise DaemonError("gobgpd did not show the new configuration within %ds (see journalctl -u %s)" % (RELOAD_WAIT, SERVICE))
+        raise DaemonError("gobgpd did not show the new configuration within %ds (see journalctl -u %s)" % (RELOAD_WAIT, self.service))
 
     def reconcile(self, config):
         """Make the global RIB hold exactly the ORIGINATE prefixes of CONFIG; return the commands run."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import IdentityField
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDEN
 
 # Capabilities a driver may declare, and what each lets a fabric use.
@@ -43,18 +44,21 @@ def diff_lines(diff):
 
 
 class Driver:
-    """One routing daemon, controller side. Subclasses set the attributes and implement view()."""
+    """One routing daemon, controller side. Subclasses set identity and the attributes, and implement view()."""
 
-    name = ""
+    # The daemon's record in module_utils/_daemon_identity.py, which the host's
+    # daemon class reads too: name, configuration file, packages, service, capabilities.
+    identity = None
+    name = IdentityField("name", "")
+    config_file = IdentityField("config_file", "")  # the rendered file's name (rendered/<host>/<config_file>)
+    config_path = IdentityField("config_path", "")  # where it lives on the host
+    packages = IdentityField("packages", ())  # Debian packages the routing role installs
+    service = IdentityField("service", "")  # the systemd unit the routing role keeps running
+    capabilities = IdentityField("capabilities", frozenset())  # keys of CAPABILITIES
     # Fabric roles (node, tor, spine) that may run this daemon, and those it is the default for.
     roles = frozenset()
     default_for = frozenset()
-    config_file = ""  # the rendered file's name (rendered/<host>/<config_file>)
-    config_path = ""  # where it lives on the host
-    packages = ()  # Debian packages the routing role installs
-    service = ""  # the systemd unit the routing role keeps running
     template = ""  # the Jinja2 template in plugin_utils/templates
-    capabilities = frozenset()  # keys of CAPABILITIES
     # How the plan report introduces RV(commands) of routing_config (None: the daemon has no preview).
     commands_title = None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILY_TAG
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import BIRD
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver, diff_lines
 
 # BIRD session options: a change re-establishes the session (not just a policy update).
@@ -65,15 +66,10 @@ def bird_reset_protocols(diff, live_names):
 
 
 class Bird(Driver):
-    name = "bird"
+    identity = BIRD
     roles = frozenset(["node"])
     default_for = frozenset(["node"])
-    config_file = "bird.conf"
-    config_path = "/etc/bird/bird.conf"
-    packages = ("bird2",)
-    service = "bird"
     template = "bird.conf.j2"
-    capabilities = frozenset(["bfd", "ttl_security", "graceful_restart", "password", "communities", "large_communities", "drain"])
 
     def view(self, intent):
         return bird_view(intent)

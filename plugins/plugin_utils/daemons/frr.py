@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILY_TAG, GSHUT, GSHUT_LIST, peer_group
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import FRR
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver
 
 # What FRR 8.x (traditional profile, Debian build) does without being told.
@@ -207,15 +208,10 @@ def _dedupe_by_name(items):
 
 
 class Frr(Driver):
-    name = "frr"
+    identity = FRR
     roles = frozenset(["node", "tor", "spine"])
     default_for = frozenset(["tor", "spine"])
-    config_file = "frr.conf"
-    config_path = "/etc/frr/frr.conf"
-    packages = ("frr", "frr-pythontools")
-    service = "frr"
     template = "frr.conf.j2"
-    capabilities = frozenset(["bfd", "ttl_security", "graceful_restart", "password", "communities", "large_communities", "drain"])
     commands_title = "`frr-reload.py` would run:"
 
     def view(self, intent):

@@ -17,6 +17,7 @@ import ipaddress
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILY_TAG
 from ansible_collections.anycast.fabric.plugins.module_utils._gobgp import ORIGINATE_SETS, session_changes
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import GOBGP
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver
 
 AFI_SAFI = {"ipv4": "ipv4-unicast", "ipv6": "ipv6-unicast"}
@@ -68,17 +69,12 @@ def _network_key(prefix):
 
 
 class GoBGP(Driver):
-    name = "gobgp"
+    identity = GOBGP
     roles = frozenset(["node"])
     default_for = frozenset()
-    config_file = "gobgpd.conf"
-    config_path = "/etc/gobgpd.conf"
-    packages = ("gobgpd",)
-    service = "gobgpd"
     template = "gobgp.toml.j2"
     # No BFD in GoBGP; and no VIP that follows its address on the VIP
     # interface (health-checked VIPs): see problems().
-    capabilities = frozenset(["ttl_security", "graceful_restart", "password", "communities", "large_communities", "drain"])
     commands_title = None
 
     def view(self, intent):
