@@ -10,7 +10,7 @@ model and writes it here, once:
 
     <run>/manifest.json         schema, host count, roles
     <run>/hosts/<key>.json      one host's intent (what fabric_intent is set from)
-    <run>/paths/<key>.json      a ToR's or spine's expected-paths index
+    <run>/paths/<key>.json      a ToR's or spine's expected-paths entry (rollout.path_entry)
     <run>/uplinks/<key>.json    a ToR's address at each spine (undrain waits)
     <run>/rollout.json          hosts of each role in rack order, batch sizes
     <run>/intents.json          every intent (drain checks, plan report: once per play)
@@ -38,9 +38,9 @@ import hashlib
 import json
 import os
 import tempfile
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils.rollout import rollout
+from ansible_collections.anycast.fabric.plugins.plugin_utils.rollout import count_paths, path_index, rollout
 
 RUN_SCHEMA = 1
 RUN_PREFIX = "anycast-fabric-run-"
@@ -57,64 +57,6 @@ def host_key(name):
 
 
 # Derived data -------------------------------------------------------------------
-
-
-def path_index(intents):
-    """{router: {prefix: [[peer, withdrawn_by or None], ...]}} for every ToR and spine.
-
-    A path from PEER for PREFIX is expected unless every node of WITHDRAWN_BY
-    is drained: for a node, its own VIPs; for a ToR, a VIP that only nodes
-    holding it announce behind that ToR. Linear in the size of the intents:
-    the ToR-side sets come from one pass over the nodes.
-    """
-    behind = defaultdict(list)  # (tor, prefix) -> nodes exporting it to the tor
-    holders = defaultdict(list)  # (tor, prefix) -> those of them holding it as a VIP
-    for name, intent in intents.items():
-        if intent.get("role") != "node":
-            continue
-        vips = set(v["prefix"] for v in intent.get("vips", []))
-        for peer in intent.get("peers", []):
-            for prefix in peer.get("export", []):
-                key = (peer["name"], prefix)
-                if name not in behind[key]:
-                    behind[key].append(name)
-                    if prefix in vips:
-                        holders[key].append(name)
-    index = {}
-    for name, intent in intents.items():
-        if intent.get("role") not in ("tor", "spine"):
-            continue
-        entries = OrderedDict()
-        for peer in intent.get("peers", []):
-            if peer.get("role") == "upstream":
-                continue  # outside the fabric: its routes are not the fabric's to count
-            peer_intent = intents.get(peer["name"], {})
-            node_vips = set(v["prefix"] for v in peer_intent.get("vips", [])) if peer.get("role") == "node" else set()
-            for prefix in peer.get("accept", []):
-                if peer.get("role") == "node":
-                    withdrawn_by = [peer["name"]] if prefix in node_vips else None
-                elif peer.get("role") == "tor":
-                    key = (peer["name"], prefix)
-                    vip_holders = holders.get(key, [])
-                    withdrawn_by = sorted(vip_holders) if vip_holders and len(vip_holders) == len(behind[key]) else None
-                else:
-                    withdrawn_by = None
-                slot = entries.setdefault(prefix, OrderedDict())
-                if peer["name"] not in slot:
-                    slot[peer["name"]] = withdrawn_by
-        index[name] = dict((prefix, [[peer, by] for peer, by in slot.items()]) for prefix, slot in sorted(entries.items()))
-    return index
-
-
-def expected_from_index(index, drained=()):
-    """{prefix: paths} for one router from its path_index entry and the drained nodes."""
-    drained = set(drained)
-    out = {}
-    for prefix, entries in sorted(index.items()):
-        count = sum(1 for _peer, by in entries if not (by and set(by) <= drained))
-        if count:
-            out[prefix] = count
-    return out
 
 
 def uplinks(intents):
@@ -201,8 +143,12 @@ def intent(run, name):
 
 
 def expected_paths(run, name, drained=()):
-    """What router NAME should have installed: {prefix: paths} ({} for nodes)."""
-    return expected_from_index(_record(run, "paths", name, default={}), drained)
+    """What router NAME should have installed: {prefix: paths} ({} for nodes).
+
+    The same count as the expected_paths filter (rollout.count_paths), from
+    the router's entry that write_run stored (rollout.path_index).
+    """
+    return count_paths(_record(run, "paths", name, default={}), drained)
 
 
 def rollout_of(run, role="node"):

@@ -5,48 +5,105 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
+
+
+ROUTERS = ("tor", "spine")
+
+
+# Expected ECMP paths ------------------------------------------------------------
+#
+# One algorithm, in two steps: path_entry() lists, for one router, each path
+# it may install ([peer, withdrawn_by]); count_paths() counts those a set of
+# drained nodes leaves. The run folder keeps every router's entry (written once
+# by fabric_facts, read per host by the fabric_data lookup); the
+# expected_paths filter computes one router's entry on the spot. Both count
+# with count_paths, so they agree by construction.
+
+
+def exporters(intents):
+    """{(tor, prefix): [nodes exporting PREFIX to TOR, those of them holding it as a VIP]}.
+
+    One pass over the nodes: what a ToR's path for a prefix depends on at a spine.
+    """
+    out = OrderedDict()
+    for name, intent in intents.items():
+        if intent.get("role") != "node":
+            continue
+        vips = set(v["prefix"] for v in intent.get("vips", []))
+        for peer in intent.get("peers", []):
+            for prefix in peer.get("export", []):
+                behind, holders = out.setdefault((peer["name"], prefix), ([], []))
+                if name not in behind:
+                    behind.append(name)
+                    if prefix in vips:
+                        holders.append(name)
+    return out
+
+
+def path_entry(intent, intents, exported):
+    """{prefix: [[peer, withdrawn_by or None], ...]}: the paths router INTENT may install.
+
+    A path from PEER for PREFIX is expected unless every node of WITHDRAWN_BY
+    is drained: for a node, its own VIPs; for a ToR, a VIP that only nodes
+    holding it announce behind that ToR. INTENTS (for the nodes' VIPs) and
+    EXPORTED (exporters(intents)) may be empty: then nothing is withdrawn.
+    Nodes install nothing: their entry is empty.
+    """
+    if intent.get("role") not in ROUTERS:
+        return {}
+    entries = OrderedDict()
+    for peer in intent.get("peers", []):
+        role = peer.get("role")
+        if role == "upstream":
+            continue  # outside the fabric: its routes are not the fabric's to count
+        node_vips = set(v["prefix"] for v in intents.get(peer["name"], {}).get("vips", [])) if role == "node" else set()
+        for prefix in peer.get("accept", []):
+            withdrawn_by = None
+            if role == "node":
+                withdrawn_by = [peer["name"]] if prefix in node_vips else None
+            elif role == "tor":
+                behind, holders = exported.get((peer["name"], prefix), ((), ()))
+                withdrawn_by = sorted(holders) if holders and len(holders) == len(behind) else None
+            slot = entries.setdefault(prefix, OrderedDict())
+            if peer["name"] not in slot:
+                slot[peer["name"]] = withdrawn_by
+    return dict((prefix, [[peer, by] for peer, by in slot.items()]) for prefix, slot in sorted(entries.items()))
+
+
+def path_index(intents):
+    """{router: path_entry} for every ToR and spine: linear in the size of the intents."""
+    exported = exporters(intents)
+    return dict((name, path_entry(intent, intents, exported)) for name, intent in intents.items() if intent.get("role") in ROUTERS)
+
+
+def count_paths(entry, drained=()):
+    """{prefix: number of installed next hops} from one router's path_entry, with DRAINED nodes out of ECMP."""
+    drained = set(drained)
+    out = {}
+    for prefix, paths in sorted(entry.items()):
+        count = sum(1 for _peer, by in paths if not (by and set(by) <= drained))
+        if count:
+            out[prefix] = count
+    return out
 
 
 def expected_paths(intent, intents=None, drained=()):
-    """{prefix: number of installed next hops a router should have for it}.
+    """{prefix: number of installed next hops} router INTENT should have (the filter).
 
     A ToR should reach each prefix through every node that announces it; a
     spine through every ToR whose rack announces it. Nodes import nothing.
     drained: nodes whose VIPs are out of ECMP (draining or drained); their pod
     CIDRs still count. A spine needs every node's intent (intents) to tell
-    whether a ToR still has an undrained node behind it for a VIP.
+    whether a ToR still has an undrained node behind it for a VIP; without
+    drained nodes, the router's own intent is enough.
     """
-    if intent.get("role") == "node":
+    if intent.get("role") not in ROUTERS:
         return {}
-    drained = set(drained)
-    withdrawn = _drained_vips(intents or {}, drained)
-    announcers = defaultdict(set)
-    for peer in intent.get("peers", []):
-        if peer.get("role") == "upstream":
-            continue  # outside the fabric: its routes are not the fabric's to count
-        for prefix in peer.get("accept", []):
-            if prefix in withdrawn.get(peer["name"], ()):
-                continue
-            if peer.get("role") == "tor" and intents and _only_drained_behind(intents, peer["name"], prefix, drained):
-                continue
-            announcers[prefix].add(peer["name"])
-    return dict((prefix, len(names)) for prefix, names in sorted(announcers.items()))
-
-
-def _drained_vips(intents, drained):
-    return dict((name, set(v["prefix"] for v in intents[name].get("vips", []))) for name in drained if name in intents)
-
-
-def _only_drained_behind(intents, tor, prefix, drained):
-    """Whether every node announcing PREFIX to TOR is drained (for a VIP)."""
-    behind = [
-        name
-        for name, node in intents.items()
-        if node.get("role") == "node" and any(p["name"] == tor and prefix in p.get("export", []) for p in node.get("peers", []))
-    ]
-    vip_holders = [name for name in behind if any(v["prefix"] == prefix for v in intents[name].get("vips", []))]
-    return bool(vip_holders) and len(vip_holders) == len(behind) and set(vip_holders) <= drained
+    intents = intents or {}
+    drained = list(drained)
+    exported = exporters(intents) if drained and any(p.get("role") == "tor" for p in intent.get("peers", [])) else {}
+    return count_paths(path_entry(intent, intents if drained else {}, exported), drained)
 
 
 def rollout(intents, role="node"):

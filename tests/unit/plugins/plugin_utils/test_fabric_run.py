@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import stat
@@ -33,22 +32,6 @@ def intents(request):
 @pytest.fixture
 def run(intents, tmp_path):
     return fabric_run.write_run(intents, str(tmp_path))
-
-
-def drained_sets(intents):
-    nodes = sorted(n for n, i in intents.items() if i["role"] == "node")
-    yield ()
-    for size in (1, 2, len(nodes)):
-        yield from itertools.combinations(nodes, size)
-
-
-def test_the_path_index_gives_what_expected_paths_computes_from_every_intent(intents, run):
-    routers = sorted(n for n, i in intents.items() if i["role"] in ("tor", "spine"))
-    assert routers
-    for drained in drained_sets(intents):
-        for name in sorted(intents):
-            want = rollout.expected_paths(intents[name], intents=intents, drained=drained)
-            assert fabric_run.expected_paths(run, name, drained) == want, (name, drained)
 
 
 def test_undrain_waits_from_a_node_record_and_its_tor_uplinks_match_the_whole_fabric(intents, run):
