@@ -417,3 +417,36 @@ def test_a_cut_value_does_not_show_the_start_of_a_password(tmp_path):
     secret = "S3cretKeyAmsXYZW"
     text = report(tmp_path, {"fabric_bgp": {"password": secret}}, node={"fabric_ipv4": "{{ 'a' * 110 ~ fabric_bgp.password }}"})
     assert secret[:8] not in text, text
+
+
+def _longest_shown_prefix(secret, text):
+    size = 0
+    while size < len(secret) and secret[: size + 1] in text:
+        size += 1
+    return size
+
+
+@settings(max_examples=25, **PROFILE)
+@given(
+    secret=st.text(st.sampled_from(SECRET_CHARS), min_size=10, max_size=40),
+    pad=st.integers(min_value=0, max_value=260),
+    shape=st.sampled_from(["{{ 'a' * %d ~ fabric_bgp.password }}", "{{ ['a' * %d, fabric_bgp.password] }}", "{{ {'k': 'a' * %d ~ fabric_bgp.password} }}"]),
+)
+def test_property_a_value_cut_anywhere_shows_no_part_of_a_password(tmp_path_factory, secret, pad, shape):
+    folder = tmp_path_factory.mktemp("inv")
+    template = shape % pad
+    neutral = report(folder, {"fabric_bgp": {"password": "Qq0Qq0Qq0Qq0"}}, node={"fabric_ipv4": template}) or ""
+    assume(_longest_shown_prefix(secret, neutral.replace("Qq0Qq0Qq0Qq0", "")) < 6)
+    text = report(folder, {"fabric_bgp": {"password": secret}}, node={"fabric_ipv4": template}) or ""
+    assert _longest_shown_prefix(secret, text) < 6, text
+
+
+@settings(max_examples=25, **PROFILE)
+@given(secret=SECRET_TEXT, name=st.sampled_from(sorted(QUOTING)), variable=st.sampled_from(["fabric_asn", "fabric_ipv4", "fabric_site"]))
+def test_property_a_variable_reading_a_password_that_failed_everywhere_shows_no_key(tmp_path_factory, secret, name, variable):
+    folder = tmp_path_factory.mktemp("inv")
+    fabric = {KEY_VAR: secret, "fabric_bgp": {"password": QUOTING[name] % {"k": KEY_VAR}}}
+    node = {variable: "{{ fabric_bgp.password }}"}
+    assume(not _incidental(folder, QUOTING[name], secret))
+    text = report(folder, fabric, node=node) or ""
+    assert secret not in text, text
