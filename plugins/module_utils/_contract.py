@@ -4,7 +4,10 @@
 """The intent contract: names and values the model, the renderer, the plan and the host modules share.
 
 This is the one place that defines them; everything else imports them from
-here. It is a module_utils file so that modules running on hosts (drain_state)
+here. Defaults that host modules need live here too (module_utils cannot
+import plugin_utils); the model's tables (plugin_utils/schema.py,
+settings.py) import them, and tests/unit/test_defaults.py checks the places
+that cannot import (doc fragments, role defaults and argument specs, docs). It is a module_utils file so that modules running on hosts (drain_state)
 and controller-side plugins read the same definitions.
 """
 
@@ -14,6 +17,13 @@ __metaclass__ = type
 
 # Version of the intent records the model computes and the renderer reads.
 INTENT_SCHEMA = 1
+
+# Where a node keeps its drain state and its VIP and IPVS records
+# (fabric_state_dir; the state_dir of drain_state, loopback_vip and ipvs).
+DEFAULT_STATE_DIR = "/var/lib/anycast-fabric"
+
+# The interface that holds a node's VIPs (fabric_vip_interface; loopback_vip's interface).
+DEFAULT_VIP_INTERFACE = "lo"
 
 # IP versions and the family names intents use for them.
 FAMILIES = ((4, "ipv4"), (6, "ipv6"))

@@ -86,7 +86,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _records as records
-from ansible_collections.anycast.fabric.plugins.module_utils._contract import DRAIN_STATES, IN_SERVICE
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR, DRAIN_STATES, IN_SERVICE
 
 SCHEMA = 1
 STATES = DRAIN_STATES
@@ -110,7 +110,7 @@ def main():
         argument_spec=dict(
             state=dict(type="str", choices=list(STATES)),
             reason=dict(type="str"),
-            state_dir=dict(type="path", default="/var/lib/anycast-fabric"),
+            state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         ),
         supports_check_mode=True,
     )

@@ -329,6 +329,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _records as records
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR
 from ansible_collections.anycast.fabric.plugins.module_utils._ipvs import (
     IpvsError,
     check_owner,
@@ -400,7 +401,7 @@ def main():
             purge=dict(type="bool", default=False),
             adopt=dict(type="bool", default=False),
             owner=dict(type="str", default="default"),
-            state_dir=dict(type="path", default="/var/lib/anycast-fabric"),
+            state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         ),
         supports_check_mode=True,
     )

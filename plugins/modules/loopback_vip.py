@@ -158,6 +158,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _records as records
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR, DEFAULT_VIP_INTERFACE
 from ansible_collections.anycast.fabric.plugins.module_utils._vips import VipError, normalize, plan, read_record, record_path, sort_key, write_record
 
 try:
@@ -269,14 +270,14 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             addresses=dict(type="list", elements="str", default=[]),
-            interface=dict(type="str", default="lo"),
+            interface=dict(type="str", default=DEFAULT_VIP_INTERFACE),
             create_interface=dict(type="bool", default=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             purge=dict(type="bool", default=False),
             exclude=dict(type="list", elements="str", default=[]),
             arp_sysctls=dict(type="bool", default=False),
             sysctl_file=dict(type="path", default="/etc/sysctl.d/90-anycast-fabric-vip-arp.conf"),
-            state_dir=dict(type="path", default="/var/lib/anycast-fabric"),
+            state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         ),
         supports_check_mode=True,
     )

@@ -30,16 +30,17 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.hosts import HOST_V
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDEN, Reader
 from ansible_collections.anycast.fabric.plugins.plugin_utils.overlaps import overlapping
 from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import FABRIC, Problems, show
+from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import FABRIC_DEFAULTS as SETTINGS_FABRIC_DEFAULTS
 from ansible_collections.anycast.fabric.plugins.plugin_utils.settings import (
     MAX_ASN,
-    PRIVATE_ASN_BASE,
     RESERVED_ASNS,
     read_asn_scheme,
     read_bgp,
 )
 
 FABRIC_VARIABLES = ("fabric_anycast_pools", "fabric_bgp", "fabric_node_asn_scheme", "fabric_node_asn_base")
-FABRIC_DEFAULTS = {"fabric_node_asn_scheme": "per_rack", "fabric_node_asn_base": PRIVATE_ASN_BASE}
+# The fabric-wide variables' defaults, from their declarations (settings.FABRIC_FIELDS).
+FABRIC_DEFAULTS = SETTINGS_FABRIC_DEFAULTS
 VARIABLES = HOST_VARIABLES + FABRIC_VARIABLES
 MAX_PREFIX_LIMIT = 4294967295
 

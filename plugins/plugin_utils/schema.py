@@ -21,14 +21,13 @@ from __future__ import annotations
 import re
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _schema
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR, DEFAULT_VIP_INTERFACE
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import NO_DEFAULT, REQUIRED, Field, Table
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons, edge, health, settings
 from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import NAME_RULE
 
 ROLES = ("node", "tor", "spine")
 DEFAULT_SITE = "default"
-DEFAULT_VIP_INTERFACE = "lo"
-DEFAULT_STATE_DIR = "/var/lib/anycast-fabric"
 # A Linux interface name (at most 15 characters), one word for BIRD and FRR.
 INTERFACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
 INTERFACE_RULE = "an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)"
