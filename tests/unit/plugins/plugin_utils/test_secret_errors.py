@@ -450,3 +450,29 @@ def test_property_a_variable_reading_a_password_that_failed_everywhere_shows_no_
     assume(not _incidental(folder, QUOTING[name], secret))
     text = report(folder, fabric, node=node) or ""
     assert secret not in text, text
+
+
+# The issue's reproducer, end to end ------------------------------------------------
+
+
+def test_the_render_playbook_shows_no_key_of_the_reproducer(tmp_path):
+    """ansible-playbook anycast.fabric.render on the example inventory with the keys in a list of key=value strings."""
+    import shutil
+
+    from conftest import REPO, run_playbook
+
+    inventory = tmp_path / "inventory"
+    shutil.copytree(REPO / "inventories" / "example", inventory)
+    fabric = inventory / "group_vars" / "all" / "fabric.yml"
+    text = fabric.read_text()
+    assert "password: example-md5-key" in text
+    fabric.write_text(
+        text.replace("password: example-md5-key", "password: \"{{ (vault_bgp_keys | items2dict)[fabric_site] }}\"")
+        + '\nvault_bgp_keys: ["ams=S3cretKeyAms", "fra=S3cretKeyFra"]\n'
+    )
+    proc = run_playbook("anycast.fabric.render", inventory, "-e", "fabric_render_dir=%s" % (tmp_path / "r"), cwd=tmp_path)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "fabric_bgp" in output and "Ansible's message is not shown" in output, output
+    assert "S3cretKey" not in output, output
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
