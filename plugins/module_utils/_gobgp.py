@@ -6,7 +6,8 @@
 GoBGP's configuration has no static routes. The rendered file lists what the
 node originates in the prefix-sets ORIGINATE-V4 / ORIGINATE-V6; after every
 apply (and rollback) the global RIB is reconciled with them through the gobgp
-CLI (which talks to gobgpd's gRPC API on 127.0.0.1:50051). GoBGP re-reads its
+CLI (which talks to gobgpd's gRPC API on 127.0.0.1:50051) by _gobgp_rib.py,
+the same code the node runs when gobgpd starts (gobgp-originate). GoBGP re-reads its
 file on SIGHUP, but applies a changed [global] section only when restarted,
 and a changed export policy only reaches the peers after a soft reset out.
 """
@@ -19,31 +20,19 @@ import ipaddress
 import json
 import re
 
-try:
-    import tomllib
-except ImportError:  # Python < 3.11 (Debian 12 nodes have 3.11): gobgpd -d alone checks the file
-    tomllib = None
-
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import GOBGP
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Daemon, DaemonError, State
 
-ORIGINATE_SETS = {"ipv4": "ORIGINATE-V4", "ipv6": "ORIGINATE-V6"}
+# The RIB of originated prefixes, shared with the node program gobgp-originate.
+# tomllib is None before Python 3.11 (Debian 12 nodes have 3.11): gobgpd -d alone checks the file then.
+from ansible_collections.anycast.fabric.plugins.module_utils._gobgp_rib import load, parse_rib, prefix_sets, reconcile, tomllib
+
 AFI = {1: "ipv4", 2: "ipv6"}
 # apipb.SessionState
 SESSION_STATES = {0: "Unknown", 1: "Idle", 2: "Connect", 3: "Active", 4: "OpenSent", 5: "OpenConfirm", 6: "Established"}
 COMMUNITY_RE = re.compile(r"^\d+:\d+$")
 LARGE_COMMUNITY_RE = re.compile(r"^\d+:\d+:\d+$")
 RELOAD_WAIT = 15  # seconds for gobgpd to show the new file after SIGHUP or a restart
-
-
-def load(text):
-    """The TOML TEXT as a dict, or None when it cannot be read (or tomllib is missing)."""
-    if tomllib is None or not text:
-        return None
-    try:
-        return tomllib.loads(text)
-    except ValueError:
-        return None
 
 
 def session_changes(before_text, after_text):
@@ -63,18 +52,6 @@ def session_changes(before_text, after_text):
     old, new = neighbors(before), neighbors(after)
     changed = set(address for address in old if address in new and old[address] != new[address])
     return before.get("global", {}).get("config") != after.get("global", {}).get("config"), changed
-
-
-def prefix_sets(config):
-    """{name: [prefix, ...]} of the file's prefix-sets."""
-    sets = config.get("defined-sets", {}).get("prefix-sets", [])
-    return dict((s.get("prefix-set-name"), [p.get("ip-prefix") for p in s.get("prefix-list", [])]) for s in sets)
-
-
-def originated(config):
-    """{family: [prefix, ...]} the file says the node originates."""
-    sets = prefix_sets(config)
-    return dict((fam, sets.get(name, [])) for fam, name in ORIGINATE_SETS.items())
 
 
 def semantic_problems(config):
@@ -203,12 +180,6 @@ def parse_neighbors(text):
     return sorted(sessions, key=lambda s: (s["peer"] or "", s["family"]))
 
 
-def parse_rib(text):
-    """`gobgp global rib -a FAMILY -j` or `... adj-out -j` -> the prefixes in it, sorted."""
-    data = json.loads(text) if isinstance(text, str) and text.strip() else {}
-    return sorted(data.keys()) if isinstance(data, dict) else []
-
-
 class GoBGP(Daemon):
     identity = GOBGP
     secret_res = (re.compile(r'(\bauth-password\s*=\s*")[^"]*(")'),)  # auth-password = "key"
@@ -307,17 +278,8 @@ class GoBGP(Daemon):
         raise DaemonError("gobgpd did not show the new configuration within %ds (see journalctl -u %s)" % (RELOAD_WAIT, self.service))
 
     def reconcile(self, config):
-        """Make the global RIB hold exactly the ORIGINATE prefixes of CONFIG; return the commands run."""
-        commands = []
-        for family, wanted in sorted(originated(config).items()):
-            present = parse_rib(self.cli("global", "rib", "-a", family, "-j"))
-            for prefix in sorted(set(wanted) - set(present)):
-                self.cli("global", "rib", "-a", family, "add", prefix, "origin", "igp")
-                commands.append("gobgp global rib -a %s add %s origin igp" % (family, prefix))
-            for prefix in sorted(set(present) - set(wanted)):
-                self.cli("global", "rib", "-a", family, "del", prefix)
-                commands.append("gobgp global rib -a %s del %s" % (family, prefix))
-        return commands
+        """Make the global RIB hold exactly the ORIGINATE prefixes of CONFIG (_gobgp_rib.reconcile); return the commands run."""
+        return reconcile(config, self.cli)
 
     def push(self, text, old_text):
         """Make the running gobgpd match TEXT (the file now in place): SIGHUP or restart, RIB, soft reset out."""

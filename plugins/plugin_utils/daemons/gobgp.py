@@ -5,7 +5,7 @@
 
 GoBGP's configuration file has no static routes, so the prefixes a node
 originates are listed in prefix-sets named ORIGINATE-V4 / ORIGINATE-V6; the
-host side (module_utils/_gobgp.py) adds exactly those to gobgpd's global RIB
+host side (module_utils/_gobgp_rib.py) adds exactly those to gobgpd's global RIB
 after every apply and on every start of the unit. What each ToR is sent, with
 which communities, is the export policy, so a drain is a policy change
 (GSHUT added, or the VIPs left out) like on BIRD and FRR.
@@ -16,8 +16,9 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILY_TAG
-from ansible_collections.anycast.fabric.plugins.module_utils._gobgp import ORIGINATE_SETS, session_changes
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import GOBGP
+from ansible_collections.anycast.fabric.plugins.module_utils._gobgp import session_changes
+from ansible_collections.anycast.fabric.plugins.module_utils._gobgp_rib import ORIGINATE_SETS
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver
 
 AFI_SAFI = {"ipv4": "ipv4-unicast", "ipv6": "ipv6-unicast"}

@@ -10,13 +10,12 @@ from ansible_collections.anycast.fabric.plugins.module_utils._gobgp import (
     GoBGP,
     _dry_run_message,
     export_view,
-    originated,
     parse_export_policy,
     parse_neighbors,
-    parse_rib,
     semantic_problems,
     session_changes,
 )
+from ansible_collections.anycast.fabric.plugins.module_utils._gobgp_rib import originated, parse_rib
 
 # `gobgp neighbor -j` of gobgpd 3.10 (Debian 12) with two Established sessions
 # to an FRR ToR, captured in the lab; capabilities and empty sections left

@@ -16,7 +16,8 @@ import tomllib
 import pytest
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DRAINED, DRAINING, GSHUT
-from ansible_collections.anycast.fabric.plugins.module_utils._gobgp import originated, semantic_problems, session_changes
+from ansible_collections.anycast.fabric.plugins.module_utils._gobgp import semantic_problems, session_changes
+from ansible_collections.anycast.fabric.plugins.module_utils._gobgp_rib import originated
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons, hosts, model, render
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.gobgp import GoBGP
 from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import Problems
