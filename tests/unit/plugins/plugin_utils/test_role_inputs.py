@@ -262,60 +262,38 @@ def test_the_secret_declaration_is_marked_secret():
 SECRET = "S3cretKeyAms"
 
 
-def run_action(tmp_path, role, hosts):
-    """Run anycast.fabric.role_inputs for ROLE on HOSTS ({name: vars}); {name: result}."""
+def run_action(tmp_path, plays):
+    """Run anycast.fabric.role_inputs: one play per role of PLAYS ({role: {host: vars}}), one playbook run; {host: result}."""
+    hosts = {name: variables for members in plays.values() for name, variables in members.items()}
     inventory = {"all": {"hosts": {name: dict(variables, ansible_connection="local") for name, variables in hosts.items()}}}
     (tmp_path / "inv.yml").write_text(json.dumps(inventory))
     out = tmp_path / "out"
     out.mkdir()
-    play = [
+    playbook = [
         {
-            "hosts": "all",
+            "hosts": ":".join(members),
             "gather_facts": False,
             "tasks": [
                 {"name": "checked", "anycast.fabric.role_inputs": {"role": role}, "register": "result", "ignore_errors": True},
                 {
                     "name": "save",
-                    "ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": str(out) + "/{{ inventory_hostname }}.json", "mode": "0600"},
+                    "ansible.builtin.copy": {
+                        "content": "{{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars, 'result'))) | to_json }}",
+                        "dest": "%s/%s.json" % (out, role),
+                        "mode": "0600",
+                    },
                     "delegate_to": "localhost",
+                    "run_once": True,
                 },
             ],
         }
+        for role, members in plays.items()
     ]
-    (tmp_path / "play.json").write_text(json.dumps(play))
-    proc = run_playbook(tmp_path / "play.json", tmp_path / "inv.yml")
-    results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    (tmp_path / "play.json").write_text(json.dumps(playbook))
+    proc = run_playbook(tmp_path / "play.json", tmp_path / "inv.yml", "--forks", "20")
+    results = {host: result for p in out.glob("*.json") for host, result in json.loads(p.read_text()).items()}
     assert set(results) == set(hosts), proc.stdout + proc.stderr
     return results, proc.stdout + proc.stderr
-
-
-def test_the_action_names_host_path_and_value_of_every_problem(tmp_path):
-    hosts = {
-        "good": {"kube_proxy_extra_sysctls": {"net.core.somaxconn": 4096}, "kube_proxy_kubernetes_version": "1.35"},
-        "bad": {
-            "kube_proxy_extra_sysctls": {"net.core.somaxconn": "1\nkernel.core_pattern = |/tmp/x", "net.x y": 1},
-            "kube_proxy_kubernetes_version": 1.4,
-            "kube_proxy_ipvs_modules": ["ip_vs", "ip_vs\0"],
-        },
-        "templated": {"kube_proxy_sysctl_file": "{{ '/etc/sysctl.d/' ~ 'x\ny' ~ '.conf' }}"},
-    }
-    results, _output = run_action(tmp_path, "kube_proxy", hosts)
-    assert not results["good"].get("failed") and results["good"]["checked"] == 2
-    bad = results["bad"]
-    assert bad["failed"] and len(bad["problems"]) == 4, bad
-    assert bad["msg"].startswith("The kube_proxy role's variables have 4 problems; nothing was changed on bad:")
-    text = "\n".join(bad["problems"])
-    assert "bad: kube_proxy_extra_sysctls['net.core.somaxconn'] = '1\\nkernel.core_pattern = |/tmp/x': must be a sysctl value" in text
-    assert "bad: kube_proxy_extra_sysctls['net.x y']" in text
-    assert "bad: kube_proxy_kubernetes_version = 1.4: is a number, but must be a string: quote it" in text
-    assert "bad: kube_proxy_ipvs_modules[1]" in text
-    assert all("\n" not in line for line in bad["problems"])
-    assert results["templated"]["failed"] and "kube_proxy_sysctl_file" in results["templated"]["msg"]
-
-
-def test_the_action_refuses_an_unknown_role(tmp_path):
-    results, _output = run_action(tmp_path, "nope", {"h": {}})
-    assert results["h"]["failed"] and "role must be one of: healthcheck, kube_proxy, routing, tor" in results["h"]["msg"]
 
 
 SECRET_CASES = {
@@ -329,10 +307,49 @@ SECRET_CASES = {
 }
 
 
-def test_the_action_never_shows_a_secret(tmp_path):
-    hosts = {name: {"routing_bgp_password": value} for name, value in SECRET_CASES.items()}
-    results, output = run_action(tmp_path, "routing", hosts)
-    for name, result in results.items():
+@pytest.fixture(scope="module")
+def action_results(tmp_path_factory):
+    """One playbook run for the action tests: kube_proxy hosts, routing hosts with bad secrets, an unknown role."""
+    plays = {
+        "kube_proxy": {
+            "good": {"kube_proxy_extra_sysctls": {"net.core.somaxconn": 4096}, "kube_proxy_kubernetes_version": "1.35"},
+            "bad": {
+                "kube_proxy_extra_sysctls": {"net.core.somaxconn": "1\nkernel.core_pattern = |/tmp/x", "net.x y": 1},
+                "kube_proxy_kubernetes_version": 1.4,
+                "kube_proxy_ipvs_modules": ["ip_vs", "ip_vs\0"],
+            },
+            "templated": {"kube_proxy_sysctl_file": "{{ '/etc/sysctl.d/' ~ 'x\ny' ~ '.conf' }}"},
+        },
+        "routing": {"secret-" + name: {"routing_bgp_password": value} for name, value in SECRET_CASES.items()},
+        "nope": {"unknown-role": {}},
+    }
+    return run_action(tmp_path_factory.mktemp("action"), plays)
+
+
+def test_the_action_names_host_path_and_value_of_every_problem(action_results):
+    results, _output = action_results
+    assert not results["good"].get("failed") and results["good"]["checked"] == 2
+    bad = results["bad"]
+    assert bad["failed"] and len(bad["problems"]) == 4, bad
+    assert bad["msg"].startswith("The kube_proxy role's variables have 4 problems; nothing was changed on bad:")
+    text = "\n".join(bad["problems"])
+    assert "bad: kube_proxy_extra_sysctls['net.core.somaxconn'] = '1\\nkernel.core_pattern = |/tmp/x': must be a sysctl value" in text
+    assert "bad: kube_proxy_extra_sysctls['net.x y']" in text
+    assert "bad: kube_proxy_kubernetes_version = 1.4: is a number, but must be a string: quote it" in text
+    assert "bad: kube_proxy_ipvs_modules[1]" in text
+    assert all("\n" not in line for line in bad["problems"])
+    assert results["templated"]["failed"] and "kube_proxy_sysctl_file" in results["templated"]["msg"]
+
+
+def test_the_action_refuses_an_unknown_role(action_results):
+    results, _output = action_results
+    assert results["unknown-role"]["failed"] and "role must be one of: healthcheck, kube_proxy, routing, tor" in results["unknown-role"]["msg"]
+
+
+def test_the_action_never_shows_a_secret(action_results):
+    results, output = action_results
+    for name in SECRET_CASES:
+        result = results["secret-" + name]
         assert result.get("failed"), (name, result)
         assert "routing_bgp_password" in result["msg"]
         assert "S3cretKey" not in json.dumps(result), (name, result["msg"])
