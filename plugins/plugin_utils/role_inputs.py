@@ -206,9 +206,10 @@ ROLES = {"kube_proxy": KUBE_PROXY, "healthcheck": HEALTHCHECK, "tor": TOR, "rout
 
 
 def _number_hint(field, value):
-    """A number where a string is declared: YAML read an unquoted value (1.40 is 1.4)."""
+    """A number where a string is declared: YAML read an unquoted value (1.40 is 1.4). A secret's value is not repeated."""
     if field.type == "string" and not isinstance(value, bool) and isinstance(value, (int, float)):
-        return "is a number, but must be a string: quote it in YAML ('%s'), an unquoted 1.40 is read as 1.4" % value
+        quoted = "" if field.secret else " ('%s')" % value
+        return "is a number, but must be a string: quote it in YAML%s, an unquoted 1.40 is read as 1.4" % quoted
     return None
 
 

@@ -356,9 +356,8 @@ def test_the_action_never_shows_a_secret(action_results):
     assert "S3cretKey" not in output
 
 
-@pytest.mark.xfail(strict=True, reason="BUG issue 22: a number given as routing_bgp_password is quoted back in the 'quote it' hint: the value is hidden, the reason is not")
 @pytest.mark.parametrize("value", [31415926535, 2718.2818])
-def test_bug_a_numeric_secret_is_shown_in_the_quote_it_hint(value):
+def test_a_numeric_secret_is_not_shown_in_the_quote_it_hint(value):
     errors = check(BY_NAME["routing_bgp_password"], value)
     assert errors
     assert not any(str(value) in reason for _s, _v, reason in errors), errors
@@ -387,19 +386,13 @@ def test_the_routing_role_refuses_a_bad_secret_without_showing_it(tmp_path):
     assert "S3cretKey" not in output, output
 
 
-@pytest.mark.xfail(strict=True, reason="BUG issue 22: a numeric routing_bgp_password is quoted back in the 'quote it' hint of the role's run")
-def test_bug_the_routing_role_shows_a_numeric_secret(tmp_path):
+def test_the_routing_role_does_not_show_a_numeric_secret(tmp_path):
     output = run_routing_role(tmp_path, {"h": {"routing_bgp_password": 31415926535}})
     assert "routing_bgp_password" in output
     assert "31415926535" not in output, output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG issue 22: the routing role's argument-spec validation (it runs before role_inputs) templates routing_bgp_password"
-    " (default: fabric_bgp.password) and prints Ansible's message, which quotes the vaulted keys: the issue's reproducer, through the role",
-)
-def test_bug_the_routing_role_shows_a_secret_whose_template_fails(tmp_path):
+def test_the_routing_role_does_not_show_a_secret_whose_template_fails(tmp_path):
     hosts = {
         "default-from-fabric-bgp": {"vault_bgp_keys": ["ams=S3cretKeyAms"], "fabric_bgp": {"password": "{{ (vault_bgp_keys | items2dict)['ams'] }}"}},
         "set-directly": {"routing_bgp_password": "{{ 'S3cretKeyAms' | to_datetime }}"},
