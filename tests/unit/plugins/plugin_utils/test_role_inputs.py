@@ -14,7 +14,6 @@ on the controller) to see the message a user sees.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -192,7 +191,13 @@ def test_a_number_in_a_list_of_words_asks_to_quote_it():
 
 @pytest.mark.parametrize(
     "key",
-    ["net.ipv4.conf.eth0/100.rp_filter", "net.ipv4.conf.all.rp_filter", "net.ipv6.conf.br-lan.accept_ra", "net.ipv4.conf.vlan@eth0.arp_ignore", "kernel.pid_max"],
+    [
+        "net.ipv4.conf.eth0/100.rp_filter",
+        "net.ipv4.conf.all.rp_filter",
+        "net.ipv6.conf.br-lan.accept_ra",
+        "net.ipv4.conf.vlan@eth0.arp_ignore",
+        "kernel.pid_max",
+    ],
 )
 def test_sysctl_keys_are_dotted_names_with_slashes_for_interface_dots(key):
     assert check(BY_NAME["kube_proxy_extra_sysctls"], {key: "1"}) == []
@@ -200,7 +205,19 @@ def test_sysctl_keys_are_dotted_names_with_slashes_for_interface_dots(key):
 
 @pytest.mark.parametrize(
     "key",
-    ["net", "Net.core.x", "net..core", "net.core.x y", "net.core.x=1", "net.core.x\nkernel.core_pattern", ".net.core", "net.core.x ", "net.core/x=|/tmp/x", 5, "a" * 300],
+    [
+        "net",
+        "Net.core.x",
+        "net..core",
+        "net.core.x y",
+        "net.core.x=1",
+        "net.core.x\nkernel.core_pattern",
+        ".net.core",
+        "net.core.x ",
+        "net.core/x=|/tmp/x",
+        5,
+        "a" * 300,
+    ],
 )
 def test_bad_sysctl_keys_are_refused_as_keys(key):
     errors = check(BY_NAME["kube_proxy_extra_sysctls"], {key: "1"})
@@ -222,7 +239,9 @@ def test_sysctl_values_on_one_line_are_accepted(value):
     assert check(BY_NAME["kube_proxy_extra_sysctls"], {"net.core.somaxconn": value}) == []
 
 
-@pytest.mark.parametrize("path", ["/etc/sysctl.d/x", "etc/sysctl.d/x.conf", "/etc/sysctl.d/../x.conf", "/etc//x.conf", "/etc/sysctl.d/.conf", "/etc/x.conf/", "/etc/x y.conf"])
+@pytest.mark.parametrize(
+    "path", ["/etc/sysctl.d/x", "etc/sysctl.d/x.conf", "/etc/sysctl.d/../x.conf", "/etc//x.conf", "/etc/sysctl.d/.conf", "/etc/x.conf/", "/etc/x y.conf"]
+)
 def test_conf_files_must_be_absolute_normalised_dot_conf(path):
     for name in ("kube_proxy_sysctl_file", "kube_proxy_modules_load_file"):
         assert check(BY_NAME[name], path), (name, path)

@@ -52,7 +52,9 @@ class Broken:
 
 
 def plugin_error(plugin="ansible.builtin.items2dict", kind="filter", quoted=SECRET):
-    return RuntimeError("The %s plugin '%s' failed: items2dict requires a list of dictionaries, got ['ams=%s'] instead.\nmore: %s" % (kind, plugin, quoted, quoted))
+    return RuntimeError(
+        "The %s plugin '%s' failed: items2dict requires a list of dictionaries, got ['ams=%s'] instead.\nmore: %s" % (kind, plugin, quoted, quoted)
+    )
 
 
 def named_error(name, message):
@@ -206,12 +208,12 @@ def test_read_host_reports_every_broken_variable_and_keeps_the_others():
     assert got == {"fabric_asn": 65000}
     lines = problems.messages()
     assert len(lines) == 3, lines
-    bgp = [l for l in lines if "fabric_bgp" in l]
+    bgp = [line for line in lines if "fabric_bgp" in line]
     assert bgp == ["n1: fabric_bgp.password = '<template>': cannot be evaluated: the filter ansible.builtin.items2dict failed " + HIDDEN_NOTE]
     # The secret failed on this host: no Ansible message at all on it (another
     # variable's failure may be the same one, quoting the same input).
-    assert any("fabric_ipv4" in l and "10.0.0.x" not in l and HIDDEN_NOTE in l for l in lines)
-    assert not any(SECRET in l for l in lines)
+    assert any("fabric_ipv4" in line and "10.0.0.x" not in line and HIDDEN_NOTE in line for line in lines)
+    assert not any(SECRET in line for line in lines)
 
 
 def test_read_host_reads_the_extra_variables_too():
@@ -467,7 +469,7 @@ def test_the_render_playbook_shows_no_key_of_the_reproducer(tmp_path):
     text = fabric.read_text()
     assert "password: example-md5-key" in text
     fabric.write_text(
-        text.replace("password: example-md5-key", "password: \"{{ (vault_bgp_keys | items2dict)[fabric_site] }}\"")
+        text.replace("password: example-md5-key", 'password: "{{ (vault_bgp_keys | items2dict)[fabric_site] }}"')
         + '\nvault_bgp_keys: ["ams=S3cretKeyAms", "fra=S3cretKeyFra"]\n'
     )
     proc = run_playbook("anycast.fabric.render", inventory, "-e", "fabric_render_dir=%s" % (tmp_path / "r"), cwd=tmp_path)
