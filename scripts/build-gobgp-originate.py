@@ -32,8 +32,6 @@ HEADER = """\
 FOOTER = """
 
 if __name__ == "__main__":
-    import sys
-
     sys.exit(main(sys.argv[1:]))
 """
 

@@ -25,6 +25,7 @@ __metaclass__ = type
 
 import json
 import subprocess
+import sys
 import time
 
 try:
@@ -128,7 +129,7 @@ def main(argv, cli=run_gobgp, wait=wait_for_api):
             raise RibError("cannot read %s as TOML (Python 3.11's tomllib is needed)" % path)
         wait(cli)
         for command in reconcile(config, cli):
-            print(command)
+            sys.stdout.write(command + "\n")  # to the journal
     except (RibError, IOError, OSError, UnicodeDecodeError) as exc:
         return "gobgp-originate: %s" % exc
     return 0
