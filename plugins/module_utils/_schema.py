@@ -24,6 +24,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from typing import TYPE_CHECKING, Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:  # Python 3.10+: only the checker reads it, managed hosts may run 3.8
+    from typing import TypeGuard
 
 # Shown instead of the value of a secret field, valid or not.
 HIDDEN = "<hidden>"
@@ -54,13 +58,13 @@ TYPE_TEXT = {
 }
 
 
-def _word_char(char):
+def _word_char(char: str) -> bool:
     return char.isprintable() and not char.isspace() and char not in "\"'\\"
 
 
 # Character sets a string field may name: a predicate per character and the
 # text used in messages and docs.
-CHARSETS = {
+CHARSETS: Dict[str, Tuple[Callable[[str], bool], str]] = {
     "word": (_word_char, "printable characters without spaces, quotes or backslashes"),
 }
 
@@ -77,12 +81,12 @@ ABS_PATH_MAX = 1024
 
 
 class _Required:
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "REQUIRED"
 
 
 class _NoDefault:
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "NO_DEFAULT"
 
 
@@ -143,31 +147,31 @@ class Field:
 
     def __init__(
         self,
-        name,
-        type,
-        description="",
-        default=NO_DEFAULT,
-        default_text=None,
-        min=None,
-        max=None,
-        unit=None,
-        choices=None,
-        pattern=None,
-        rule=None,
-        min_length=None,
-        max_length=None,
-        length_unit="characters",
-        charset=None,
-        nullable=False,
-        secret=False,
-        items=None,
-        length=None,
-        message=None,
-        restrictions=None,
-        roles=None,
-        example=None,
-        doc_type=None,
-    ):
+        name: str,
+        type: str,
+        description: str = "",
+        default: object = NO_DEFAULT,
+        default_text: Optional[str] = None,
+        min: Optional[int] = None,
+        max: Optional[int] = None,
+        unit: Optional[str] = None,
+        choices: Optional[Iterable[str]] = None,
+        pattern: "Optional[re.Pattern[str]]" = None,
+        rule: Optional[str] = None,
+        min_length: Optional[int] = None,
+        max_length: Optional[int] = None,
+        length_unit: str = "characters",
+        charset: Optional[str] = None,
+        nullable: bool = False,
+        secret: bool = False,
+        items: "Optional[Field]" = None,
+        length: Optional[int] = None,
+        message: Optional[str] = None,
+        restrictions: Optional[str] = None,
+        roles: Optional[Iterable[str]] = None,
+        example: Optional[str] = None,
+        doc_type: Optional[str] = None,
+    ) -> None:
         if type not in LEAF_TYPES + DECLARED_TYPES:
             raise ValueError("field %s: unknown type %r" % (name, type))
         if unit is not None and unit not in UNITS:
@@ -202,10 +206,10 @@ class Field:
         self.doc_type = doc_type
 
     @property
-    def required(self):
+    def required(self) -> bool:
         return self.default is REQUIRED
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Field(%r, %r)" % (self.name, self.type)
 
 
@@ -220,7 +224,9 @@ class Table:
 
     __slots__ = ("name", "fields", "key", "columns")
 
-    def __init__(self, name, fields, key="Key", columns=("type", "default", "restrictions", "description")):
+    def __init__(
+        self, name: str, fields: Iterable[Field], key: str = "Key", columns: Iterable[str] = ("type", "default", "restrictions", "description")
+    ) -> None:
         for column in columns:
             if column not in COLUMNS:
                 raise ValueError("table %s: unknown column %r" % (name, column))
@@ -229,21 +235,21 @@ class Table:
         self.key = key
         self.columns = tuple(columns)
 
-    def field(self, name):
+    def field(self, name: str) -> Field:
         for item in self.fields:
             if item.name == name:
                 return item
         raise KeyError(name)
 
-    def names(self):
+    def names(self) -> Tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
-    def defaults(self):
+    def defaults(self) -> Dict[str, object]:
         """{name: default} of the fields that have a plain default."""
         return dict((f.name, default_value(f)) for f in self.fields if f.default is not REQUIRED and f.default is not NO_DEFAULT)
 
 
-def default_value(field):
+def default_value(field: Field) -> object:
     """The value FIELD takes when absent: a copy of its default, or None (REQUIRED, NO_DEFAULT)."""
     if field.default is REQUIRED or field.default is NO_DEFAULT:
         return None
@@ -252,15 +258,27 @@ def default_value(field):
 
 # Checking ---------------------------------------------------------------------
 
+# What check() reports for one refused value: (suffix, shown value, reason).
+Error = Tuple[str, object, str]
+# check()'s result: the normalised value (None when refused) and the errors.
+Checked = Tuple[object, List[Error]]
 
-def is_leaf(field):
+
+def bounds(field: Field) -> Tuple[int, int]:
+    """(min, max) of an integer FIELD (Field() refuses an integer without them)."""
+    if field.min is None or field.max is None:
+        raise ValueError("field %s: an integer needs min and max" % field.name)
+    return field.min, field.max
+
+
+def is_leaf(field: Field) -> bool:
     """Whether check() validates FIELD by itself (lists: when their items are leaves too)."""
     if field.type == "list":
         return field.items is None or is_leaf(field.items)
     return field.type in LEAF_TYPES
 
 
-def check(field, value):
+def check(field: Field, value: object) -> Checked:
     """Validate VALUE against FIELD (a leaf type).
 
     Returns (value, errors): the normalised value (None when refused) and a
@@ -275,21 +293,21 @@ def check(field, value):
     return checker(field, value)
 
 
-def _refuse(field, value, reason, suffix=""):
+def _refuse(field: Field, value: object, reason: str, suffix: str = "") -> Checked:
     return None, [(suffix, HIDDEN if field.secret else value, field.message or reason)]
 
 
-def integer_reason(field):
+def integer_reason(field: Field) -> str:
     unit = " %s" % UNITS[field.unit] if field.unit else ""
-    return "must be an integer from %d to %d%s" % (field.min, field.max, unit)
+    return "must be an integer from %d to %d%s" % (bounds(field) + (unit,))
 
 
-def is_int(value):
+def is_int(value: object) -> "TypeGuard[int]":
     # YAML booleans are ints in Python; "true" is never a valid number.
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def as_integer(value, low, high):
+def as_integer(value: object, low: int, high: int) -> Optional[int]:
     """VALUE (an integer, or a string of at most MAX_DIGITS ASCII digits) if it is in [LOW, HIGH], else None."""
     # The length is checked before int() runs: no digit string, however
     # long, turns into an exception instead of a refusal.
@@ -309,28 +327,29 @@ class Reader:
     say where a problem goes by defining fail().
     """
 
-    def fail(self, path, value, message):
+    def fail(self, path: str, value: object, message: str) -> None:
         raise NotImplementedError
 
-    def choice(self, path, value, choices):
-        if value not in choices:
+    def choice(self, path: str, value: object, choices: Sequence[str]) -> Optional[str]:
+        # A string is the only thing equal to a string choice.
+        if not isinstance(value, str) or value not in choices:
             self.fail(path, value, "must be one of: %s" % ", ".join(choices))
             return None
         return value
 
-    def integer(self, path, value, low, high, unit=""):
+    def integer(self, path: str, value: object, low: int, high: int, unit: str = "") -> Optional[int]:
         number = as_integer(value, low, high)
         if number is None:
             self.fail(path, value, "must be an integer from %d to %d%s" % (low, high, unit))
         return number
 
-    def boolean(self, path, value):
+    def boolean(self, path: str, value: object) -> Optional[bool]:
         if not isinstance(value, bool):
             self.fail(path, value, "must be true or false")
             return None
         return value
 
-    def list_of(self, path, value):
+    def list_of(self, path: str, value: object) -> List[object]:
         if value is None:
             return []
         if not isinstance(value, (list, tuple)):
@@ -338,7 +357,7 @@ class Reader:
             return []
         return list(value)
 
-    def dict_of(self, path, value, allowed):
+    def dict_of(self, path: str, value: object, allowed: Collection[str]) -> Optional[Dict[object, object]]:
         """A mapping with only known keys (each unknown one is a problem); None when VALUE is no mapping."""
         if value is None:
             return {}
@@ -351,20 +370,21 @@ class Reader:
         return value
 
 
-def _check_integer(field, value):
-    number = as_integer(value, field.min, field.max)
+def _check_integer(field: Field, value: object) -> Checked:
+    low, high = bounds(field)
+    number = as_integer(value, low, high)
     if number is None:
         return _refuse(field, value, integer_reason(field))
     return number, []
 
 
-def _check_boolean(field, value):
+def _check_boolean(field: Field, value: object) -> Checked:
     if not isinstance(value, bool):
         return _refuse(field, value, "must be true or false")
     return value, []
 
 
-def string_reason(field):
+def string_reason(field: Field) -> str:
     if field.choices is not None:
         return "must be one of: %s" % ", ".join(field.choices)
     if field.rule:
@@ -376,37 +396,42 @@ def string_reason(field):
     return "must be %s %s%s" % (size, unit, chars)
 
 
-def _length(field, value):
+def _length(field: Field, value: str) -> int:
     if field.length_unit == "bytes":
         return len(value.encode("utf-8", "surrogatepass"))
     return len(value)
 
 
-def _check_string(field, value):
+def _check_string(field: Field, value: object) -> Checked:
     if field.choices is not None:
         # Membership only: a list or mapping is never one of the choices.
         if not isinstance(value, str) or value not in field.choices:
             return _refuse(field, value, string_reason(field))
         return value, []
-    bad = not isinstance(value, str)
-    if not bad and field.min_length is not None and _length(field, value) < field.min_length:
-        bad = True
-    if not bad and field.max_length is not None and _length(field, value) > field.max_length:
-        bad = True
-    if not bad and field.pattern is not None and not field.pattern.fullmatch(value):
-        bad = True
-    if not bad and field.charset is not None:
-        allowed = CHARSETS[field.charset][0]
-        bad = not all(allowed(c) for c in value)
-    if bad:
+    if not isinstance(value, str) or not _string_fits(field, value):
         return _refuse(field, value, string_reason(field))
     return value, []
 
 
-def _check_list(field, value):
+def _string_fits(field: Field, value: str) -> bool:
+    """Whether VALUE has FIELD's length, pattern and character set (checked in that order)."""
+    if field.min_length is not None and _length(field, value) < field.min_length:
+        return False
+    if field.max_length is not None and _length(field, value) > field.max_length:
+        return False
+    if field.pattern is not None and not field.pattern.fullmatch(value):
+        return False
+    if field.charset is not None:
+        allowed = CHARSETS[field.charset][0]
+        return all(allowed(c) for c in value)
+    return True
+
+
+def _check_list(field: Field, value: object) -> Checked:
     if not isinstance(value, (list, tuple)) or (field.length is not None and len(value) != field.length):
         return _refuse(field, value, "must be a list" + (" of %d items" % field.length if field.length is not None else ""))
-    out, errors = [], []
+    out: List[object] = []
+    errors: List[Error] = []
     for index, item in enumerate(value):
         if field.items is None:
             out.append(item)
@@ -419,7 +444,7 @@ def _check_list(field, value):
     return out, []
 
 
-_CHECKERS = {"integer": _check_integer, "boolean": _check_boolean, "string": _check_string, "list": _check_list}
+_CHECKERS: Dict[str, Callable[[Field, object], Checked]] = {"integer": _check_integer, "boolean": _check_boolean, "string": _check_string, "list": _check_list}
 
 
 # Documentation ------------------------------------------------------------------
@@ -434,7 +459,7 @@ COLUMNS = {
 }
 
 
-def literal(value):
+def literal(value: object) -> str:
     """VALUE as YAML-ish inline code: `3`, `true`, `null`, `[1, 30]`, `per_rack`."""
     if value is None:
         return "`null`"
@@ -445,7 +470,7 @@ def literal(value):
     return "`%s`" % (value,)
 
 
-def type_text(field):
+def type_text(field: Field) -> str:
     if field.doc_type is not None:
         return field.doc_type
     if field.type == "list" and field.items is not None:
@@ -461,7 +486,7 @@ def type_text(field):
     return text
 
 
-def _plural(noun):
+def _plural(noun: str) -> str:
     if noun.endswith(("x", "ss")):
         return noun + "es"
     if noun.endswith("y"):
@@ -469,7 +494,7 @@ def _plural(noun):
     return noun + "s"
 
 
-def default_text(field):
+def default_text(field: Field) -> str:
     if field.default_text is not None:
         return field.default_text
     if field.default is REQUIRED:
@@ -479,12 +504,12 @@ def default_text(field):
     return literal(field.default)
 
 
-def restrictions_text(field):
-    parts = []
+def restrictions_text(field: Field) -> str:
+    parts: List[str] = []
     inner = field.items if field.type == "list" and field.items is not None else field
     if inner.type == "integer":
         unit = " %s" % inner.unit if inner.unit else ""
-        parts.append("%d-%d%s" % (inner.min, inner.max, unit))
+        parts.append("%d-%d%s" % (bounds(inner) + (unit,)))
     if inner.type == "string" and inner.choices is None:
         if inner.rule:
             parts.append(inner.rule)
@@ -503,12 +528,12 @@ def restrictions_text(field):
     return "; ".join(parts)
 
 
-def _cell(text):
+def _cell(text: object) -> str:
     text = "" if text is None else str(text)
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(table):
+def markdown(table: Table) -> List[str]:
     """The Markdown lines of TABLE (a header, a rule, one row per field)."""
     headers = [table.key] + [COLUMNS[c] for c in table.columns]
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _h in headers) + "|"]
@@ -531,7 +556,7 @@ def markdown(table):
     return lines
 
 
-def abs_path_problem(value):
+def abs_path_problem(value: object) -> Optional[str]:
     """None when VALUE is a path ABS_PATH_RE accepts (and at most ABS_PATH_MAX long), else the reason."""
     if not isinstance(value, str) or len(value) > ABS_PATH_MAX or not ABS_PATH_RE.fullmatch(value):
         return "must be %s, at most %d characters" % (ABS_PATH_RULE, ABS_PATH_MAX)

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from typing import overload
 
 # Problems about fabric-wide variables are reported against this pseudo host.
 FABRIC = "fabric"
@@ -18,7 +20,7 @@ class Problem:
     value: str  # the offending value, shown the way the user wrote it
     message: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "%s: %s = %s: %s" % (self.host, self.path, self.value, self.message)
 
 
@@ -31,7 +33,7 @@ MAX_SHOWN_BITS = 96
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def one_line(text):
+def one_line(text: object) -> str:
     """TEXT with every non-printable character (newlines, controls, bidi marks...) escaped.
 
     Cost: linear in the length of TEXT.
@@ -39,7 +41,7 @@ def one_line(text):
     text = text if isinstance(text, str) else str(text)
     if text.isprintable():
         return text
-    out = []
+    out: list[str] = []
     for char in text:
         if char.isprintable():
             out.append(char)
@@ -54,13 +56,13 @@ def one_line(text):
     return "".join(out)
 
 
-def _cut(text):
+def _cut(text: str) -> str:
     if len(text) <= MAX_SHOWN:
         return text
     return "%s...(%d characters)" % (text[:MAX_SHOWN], len(text))
 
 
-def show(value, _depth=0):
+def show(value: object, _depth: int = 0) -> str:
     """A value the way the user wrote it, on one line and of bounded length."""
     # repr() of Ansible's tagged strings or of netaddr objects is noisy; users
     # wrote plain YAML scalars, so show them the way they wrote them.
@@ -85,7 +87,7 @@ def show(value, _depth=0):
     return one_line(_cut(str(value)))
 
 
-def key_text(key):
+def key_text(key: object) -> str:
     """A mapping key as part of a variable path (user keys may be anything)."""
     if isinstance(key, str):
         return one_line(_cut(key))
@@ -95,7 +97,15 @@ def key_text(key):
 REDACTED = "<hidden>"
 
 
-def redact(value, secrets):
+@overload
+def redact(value: str, secrets: Collection[str]) -> str: ...
+
+
+@overload
+def redact(value: object, secrets: Collection[str]) -> object: ...
+
+
+def redact(value: object, secrets: Collection[str]) -> object:
     """VALUE (a string, or lists and mappings of them) with every one of SECRETS replaced by REDACTED.
 
     Longest secret first, so that a key containing a shorter one is blanked whole.
@@ -121,12 +131,12 @@ class Problems:
     no cut value shows the first characters of a key either.
     """
 
-    def __init__(self, secrets=()):
-        self._items = []
-        self._seen = set()
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._items: list[Problem] = []
+        self._seen: set[Problem] = set()
         self.secrets = frozenset(secrets)
 
-    def add(self, host, path, value, message):
+    def add(self, host: object, path: str, value: object, message: str) -> None:
         if self.secrets:
             value, message, path = redact(value, self.secrets), redact(message, self.secrets), redact(path, self.secrets)
         problem = Problem(one_line(_cut(host)) if isinstance(host, str) else show(host), one_line(path), show(value), one_line(message))
@@ -134,14 +144,14 @@ class Problems:
             self._seen.add(problem)
             self._items.append(problem)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self._items)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._items)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Problem]:
         return iter(self._items)
 
-    def messages(self):
+    def messages(self) -> list[str]:
         return [str(p) for p in self._items]
