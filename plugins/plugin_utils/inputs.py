@@ -12,9 +12,17 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from collections.abc import Collection, Mapping
+from typing import Literal, TypeGuard, overload
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _schema
-from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import key_text
+from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import Problems, key_text
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# parse_ip()'s result: (the object, None) or (None, why the text is not one).
+Parsed = tuple[IPAddress | IPInterface | IPNetwork, None] | tuple[None, str]
 
 # Every pattern is applied with fullmatch(): `$` would let a trailing newline through.
 # Names that reach a rendered file (sites, racks, VIP and upstream names,
@@ -50,7 +58,7 @@ THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
-def hostname_problem(name):
+def hostname_problem(name: object) -> str | None:
     """Why NAME cannot be a fabric host name, or None. Linear in its length."""
     if not isinstance(name, str) or not 1 <= len(name) <= HOSTNAME_MAX:
         return HOSTNAME_RULE
@@ -59,7 +67,20 @@ def hostname_problem(name):
     return None
 
 
-def parse_ip(value, kind):
+@overload
+def parse_ip(value: object, kind: Literal["address"]) -> tuple[IPAddress, None] | tuple[None, str]: ...
+
+
+@overload
+def parse_ip(value: object, kind: Literal["interface"]) -> tuple[IPInterface, None] | tuple[None, str]: ...
+
+
+@overload
+def parse_ip(value: object, kind: Literal["network"]) -> tuple[IPNetwork, None] | tuple[None, str]: ...
+
+
+def parse_ip(value: object, kind: str) -> Parsed:
+    """(object, None) or (None, reason): _parse_ip() for any value."""
     if not isinstance(value, str):
         return None, "is not an IP address"
     return _parse_ip(value, kind)
@@ -68,7 +89,7 @@ def parse_ip(value, kind):
 # Inventories repeat the same addresses (every node of a VIP lists it):
 # parse each text once. Bounded, and ipaddress objects are immutable.
 @functools.lru_cache(maxsize=65536)
-def _parse_ip(value, kind):
+def _parse_ip(value: str, kind: str) -> Parsed:
     """An ipaddress object from TEXT (kind: 'address', 'interface' or 'network'), or a reason.
 
     Returns (object, None) or (None, reason). Only the characters an address
@@ -90,7 +111,7 @@ def _parse_ip(value, kind):
         return None, "is not a valid IP %s" % ("prefix" if kind == "network" else "address")
 
 
-def unusable_address(address, peering=True):
+def unusable_address(address: IPAddress, peering: bool = True) -> str | None:
     """Why ADDRESS cannot be used to peer (or, peering=False, be announced), or None."""
     if address.is_unspecified or address.is_loopback or address.is_multicast:
         return "is an unspecified, loopback or multicast address"
@@ -107,7 +128,7 @@ def unusable_address(address, peering=True):
     return None
 
 
-def is_int(value):
+def is_int(value: object) -> TypeGuard[int]:
     # YAML booleans are ints in Python; "true" is never a valid ASN or timer.
     return _schema.is_int(value)
 
@@ -115,20 +136,20 @@ def is_int(value):
 class Reader(_schema.Reader):
     """Reads variables of one host (or of the fabric) and records problems with the host's name."""
 
-    def __init__(self, problems, host, variables):
+    def __init__(self, problems: Problems, host: str, variables: Mapping[str, object]) -> None:
         self.problems = problems
         self.host = host
         self.variables = variables
 
-    def fail(self, path, value, message):
+    def fail(self, path: str, value: object, message: str) -> None:
         self.problems.add(self.host, path, value, message)
 
-    def get(self, name, default=None):
+    def get(self, name: str, default: object = None) -> object:
         return self.variables.get(name, default)
 
     # Declared fields (plugins/module_utils/_schema.py) -----------------------
 
-    def field(self, path, field, value):
+    def field(self, path: str, field: _schema.Field, value: object) -> object:
         """VALUE checked against FIELD (a leaf of the schema); None when refused.
 
         Every problem is recorded with the host, PATH (plus the item's index for
@@ -139,7 +160,7 @@ class Reader(_schema.Reader):
             self.fail(path + suffix, shown, reason)
         return checked
 
-    def fields(self, path, table, value, secret=False):
+    def fields(self, path: str, table: _schema.Table, value: object, secret: bool = False) -> dict[str, object] | None:
         """The mapping VALUE read key by key against TABLE: {name: checked value}.
 
         Absent keys take their default (REQUIRED keys missing are reported as
@@ -150,7 +171,7 @@ class Reader(_schema.Reader):
         given = self.dict_of(path, value, table.names(), secret=secret)
         if given is None:
             return None
-        out = {}
+        out: dict[str, object] = {}
         for item in table.fields:
             sub = "%s.%s" % (path, item.name)
             raw = given.get(item.name)
@@ -167,7 +188,7 @@ class Reader(_schema.Reader):
 
     # Scalars -----------------------------------------------------------------
 
-    def name(self, path, value, what="a name"):
+    def name(self, path: str, value: object, what: str = "a name") -> str | None:
         if not isinstance(value, str) or not NAME_RE.fullmatch(value):
             self.fail(path, value, "must be %s: %s" % (what, NAME_RULE))
             return None
@@ -175,44 +196,46 @@ class Reader(_schema.Reader):
 
     # Addresses ---------------------------------------------------------------
 
-    def interface(self, path, value, version):
+    def interface(self, path: str, value: object, version: int) -> tuple[IPAddress | None, IPNetwork | None]:
         """An address, optionally with the prefix length of its segment.
 
         Returns (address, network or None): the network is only known when the
         user wrote a prefix length, and only then can subnets be cross-checked.
         """
-        iface, reason = parse_ip(value, "interface")
-        if iface is None:
+        parsed = parse_ip(value, "interface")
+        if parsed[0] is None:
+            reason = parsed[1]
             if not isinstance(value, str):
                 reason = "must be an IPv%d address (optionally with /prefix-length)" % version
             elif reason.startswith("is not"):
                 reason = "is not an IPv%d address" % version
             self.fail(path, value, reason)
             return None, None
+        iface = parsed[0]
         if iface.version != version:
             self.fail(path, value, "is an IPv%d address, expected IPv%d" % (iface.version, version))
             return None, None
         address = iface.ip
-        reason = unusable_address(address)
-        if reason:
-            self.fail(path, value, "cannot be used to peer: it %s" % reason)
+        unusable = unusable_address(address)
+        if unusable:
+            self.fail(path, value, "cannot be used to peer: it %s" % unusable)
             return None, None
-        network = iface.network if "/" in value else None
+        network = iface.network if isinstance(value, str) and "/" in value else None
         if network is not None and network.num_addresses > 2 and address in (network.network_address, network.broadcast_address):
             self.fail(path, value, "is the network or broadcast address of %s" % network)
             return None, None
         return address, network
 
-    def prefix(self, path, value, what="a prefix"):
+    def prefix(self, path: str, value: object, what: str = "a prefix") -> IPNetwork | None:
         if not isinstance(value, str) or "/" not in value:
             self.fail(path, value, "must be %s written as address/length" % what)
             return None
-        net, reason = parse_ip(value, "network")
-        if net is None:
-            self.fail(path, value, reason)
-        return net
+        parsed = parse_ip(value, "network")
+        if parsed[0] is None:
+            self.fail(path, value, parsed[1])
+        return parsed[0]
 
-    def dict_of(self, path, value, allowed, secret=False):
+    def dict_of(self, path: str, value: object, allowed: Collection[str], secret: bool = False) -> dict[object, object] | None:
         """A mapping with only known keys; secret=True never echoes its values."""
         if value is None:
             return {}
@@ -230,7 +253,7 @@ class Reader(_schema.Reader):
         return value
 
 
-def community(reader, path, value, parts):
+def community(reader: Reader, path: str, value: object, parts: int) -> str | None:
     """A standard (2 parts of 16 bits) or large (3 parts of 32 bits) community."""
     width = 0xFFFF if parts == 2 else 0xFFFFFFFF
     fields = value.split(":") if isinstance(value, str) and len(value) <= 40 else []
@@ -241,11 +264,12 @@ def community(reader, path, value, parts):
     return ":".join(str(int(f)) for f in fields)
 
 
-def _sexagesimal_hint(value, parts):
+def _sexagesimal_hint(value: object, parts: int) -> str:
     """YAML 1.1 (Ansible's loader) reads unquoted 65000:53 as the base-60 integer 3900053."""
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 60**parts * 2**32:
         return ""
-    digits, rest = [], value
+    digits: list[int] = []
+    rest = value
     for _part in range(parts - 1):
         rest, low = divmod(rest, 60)
         digits.insert(0, low)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _schema
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import Field
@@ -51,20 +52,23 @@ LISTEN_RULE = "ADDRESS:PORT with an IP address (127.0.0.1:9474, [::1]:9474)"
 IPVS_SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh", "fo", "ovf", "twos")
 MAX_ITEMS = 256
 
+# A Special's checker: the reason VALUE is refused, or None.
+Checker = Callable[[object], str | None]
 
-def _path(name, description, nullable=False):
+
+def _path(name: str, description: str, nullable: bool = False) -> Field:
     return Field(name, "string", description, pattern=_schema.ABS_PATH_RE, rule=_schema.ABS_PATH_RULE, max_length=_schema.ABS_PATH_MAX, nullable=nullable)
 
 
-def _conf_path(name, description):
+def _conf_path(name: str, description: str) -> Field:
     return Field(name, "string", description, pattern=CONF_PATH_RE, rule=CONF_PATH_RULE, max_length=_schema.ABS_PATH_MAX)
 
 
-def _words(name, description, pattern, rule):
+def _words(name: str, description: str, pattern: re.Pattern[str], rule: str) -> Field:
     return Field(name, "list", description, items=Field("item", "string", pattern=pattern, rule=rule, max_length=200))
 
 
-def _int(name, description, low, high):
+def _int(name: str, description: str, low: int, high: int) -> Field:
     return Field(name, "integer", description, min=low, max=high)
 
 
@@ -73,11 +77,16 @@ class Mapping:
 
     type = "mapping"
 
-    def __init__(self, name, description, key, value, max_items=MAX_ITEMS):
+    def __init__(self, name: str, description: str, key: Field, value: Field, max_items: int = MAX_ITEMS) -> None:
+        # check() words its refusals with the key's and the value's rule.
+        if key.rule is None or value.rule is None:
+            raise ValueError("mapping %s: its key and value fields need a rule" % name)
         self.name = name
         self.description = description
         self.key = key
         self.value = value
+        self.key_rule: str = key.rule
+        self.value_rule: str = value.rule
         self.max_items = max_items
 
 
@@ -86,14 +95,14 @@ class Special:
 
     type = "special"
 
-    def __init__(self, name, description, check, nullable=False):
+    def __init__(self, name: str, description: str, check: Checker, nullable: bool = False) -> None:
         self.name = name
         self.description = description
         self.check = check
         self.nullable = nullable
 
 
-def _prefix_problem(value, allow=()):
+def _prefix_problem(value: object, allow: tuple[str, ...] = ()) -> str | None:
     if isinstance(value, str) and value in allow:
         return None
     reason = "must be an IP address or prefix (address/length)" + (" or one of: %s" % ", ".join(allow) if allow else "")
@@ -106,8 +115,8 @@ def _prefix_problem(value, allow=()):
     return None
 
 
-def _prefixes(allow=()):
-    def check(value):
+def _prefixes(allow: tuple[str, ...] = ()) -> Checker:
+    def check(value: object) -> str | None:
         if not isinstance(value, (list, tuple)) or len(value) > MAX_ITEMS:
             return "must be a list (at most %d items)" % MAX_ITEMS
         for item in value:
@@ -119,7 +128,7 @@ def _prefixes(allow=()):
     return check
 
 
-def _listen_problem(value):
+def _listen_problem(value: object) -> str | None:
     if not isinstance(value, str) or len(value) > 64 or ":" not in value:
         return "must be " + LISTEN_RULE
     host, _sep, port = value.rpartition(":")
@@ -133,13 +142,16 @@ def _listen_problem(value):
     return None
 
 
-def _mapping_problem(value):
+def _mapping_problem(value: object) -> str | None:
     return None if isinstance(value, dict) else "must be a mapping"
 
 
 # The kube_proxy role (and the deprecated ipvs role, which passes its
 # variables on to it).
-KUBE_PROXY = (
+# What a role variable is declared as.
+Declaration = Field | Mapping | Special
+
+KUBE_PROXY: tuple[Declaration, ...] = (
     Field("kube_proxy_mode", "string", "kube-proxy's mode", choices=("auto", "nftables", "ipvs", "iptables")),
     Field("kube_proxy_kubernetes_version", "string", "the cluster's Kubernetes version", pattern=VERSION_RE, rule=VERSION_RULE),
     _words("kube_proxy_nftables_modules", "modules-load.d lines", MODULE_RE, MODULE_RULE),
@@ -170,7 +182,7 @@ KUBE_PROXY = (
     Field("kube_proxy_vip_interface", "string", "the VIP interface", pattern=INTERFACE_RE, rule=INTERFACE_RULE),
 )
 
-HEALTHCHECK = (
+HEALTHCHECK: tuple[Declaration, ...] = (
     _int("healthcheck_watchdog_sec", "WatchdogSec= of the unit", 1, 3600),
     _words("healthcheck_extra_capabilities", "CapabilityBoundingSet= of the unit", CAPABILITY_RE, CAPABILITY_RULE),
     Field(
@@ -183,7 +195,7 @@ HEALTHCHECK = (
     Special("healthcheck_metrics_listen", "the metrics listener", _listen_problem, nullable=True),
 )
 
-TOR = (
+TOR: tuple[Declaration, ...] = (
     Special("tor_resilient_ecmp_pools", "the mirrored pools", _prefixes()),
     _int("tor_resilient_ecmp_buckets", "buckets per group", 1, 65535),
     _int("tor_resilient_ecmp_idle_timer", "seconds", 0, 2**31 - 1),
@@ -195,17 +207,17 @@ TOR = (
     _int("tor_resilient_ecmp_watchdog_sec", "WatchdogSec= of the unit", 1, 3600),
 )
 
-ROUTING = (
+ROUTING: tuple[Declaration, ...] = (
     _int("routing_session_wait", "seconds", 1, 3600),
     # Validated by the model as fabric_bgp.password; here only its type, never its value.
     Field("routing_bgp_password", "string", "the BGP key", nullable=True, secret=True, max_length=80, length_unit="bytes", charset="word"),
     Field("routing_drain_state", "string", "the drain state", choices=("in_service", "draining", "drained"), nullable=True),
 )
 
-ROLES = {"kube_proxy": KUBE_PROXY, "healthcheck": HEALTHCHECK, "tor": TOR, "routing": ROUTING}
+ROLES: dict[str, tuple[Declaration, ...]] = {"kube_proxy": KUBE_PROXY, "healthcheck": HEALTHCHECK, "tor": TOR, "routing": ROUTING}
 
 
-def _number_hint(field, value):
+def _number_hint(field: Field, value: object) -> str | None:
     """A number where a string is declared: YAML read an unquoted value (1.40 is 1.4). A secret's value is not repeated."""
     if field.type == "string" and not isinstance(value, bool) and isinstance(value, (int, float)):
         quoted = "" if field.secret else " ('%s')" % value
@@ -213,7 +225,7 @@ def _number_hint(field, value):
     return None
 
 
-def check(declaration, value):
+def check(declaration: Declaration, value: object) -> list[_schema.Error]:
     """[(suffix, shown value, reason)] of VALUE against one declaration (empty: accepted)."""
     if value is None and getattr(declaration, "nullable", False):
         return []
@@ -223,24 +235,25 @@ def check(declaration, value):
     if isinstance(declaration, Mapping):
         if not isinstance(value, dict) or len(value) > declaration.max_items:
             return [("", value, "must be a mapping of at most %d items" % declaration.max_items)]
-        errors = []
+        errors: list[_schema.Error] = []
         for key, item in value.items():
             suffix = "[%s]" % show(key)
             hint = _number_hint(declaration.key, key)
             if hint or _schema.check(declaration.key, key)[1]:
-                errors.append((suffix, key, "the key " + (hint or "must be " + declaration.key.rule)))
+                errors.append((suffix, key, "the key " + (hint or "must be " + declaration.key_rule)))
                 continue
             # Numbers are sysctl values too; booleans are not (YAML's yes is True).
             shown = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
             if _schema.check(declaration.value, shown)[1]:
-                errors.append((suffix, item, "must be " + declaration.value.rule))
+                errors.append((suffix, item, "must be " + declaration.value_rule))
         return errors
     if declaration.type == "list" and isinstance(value, (list, tuple)) and len(value) > MAX_ITEMS:
         return [("", value, "must be a list of at most %d items" % MAX_ITEMS)]
     hint = _number_hint(declaration, value)
     if hint:
         return [("", value, hint)]
-    if declaration.type == "list" and isinstance(value, (list, tuple)):
+    # A list without declared items takes any item (_schema.check() keeps them as given).
+    if declaration.type == "list" and declaration.items is not None and isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             hint = _number_hint(declaration.items, item)
             if hint:
