@@ -11,6 +11,8 @@ limited) before doing anything.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any, TypeAlias
 
 from ansible.module_utils.common.text.converters import to_text
 
@@ -19,6 +21,12 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import SECRE
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import VARIABLES, build
 from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import Problems, key_text, redact
 from ansible_collections.anycast.fabric.plugins.plugin_utils.schema import secret_variables
+
+# A variable as plain() returns it: what YAML and JSON can hold.
+Plain: TypeAlias = "dict[str, Plain] | list[Plain] | str | int | float | bool | None"
+# Ansible's task variables and host variables: anything the inventory,
+# facts and plays put there (values of any type, templated lazily).
+TaskVars = Mapping[str, Any]
 
 NO_HOSTS = (
     "No fabric host in the inventory: the groups fabric_nodes, fabric_tors and fabric_spines are missing or empty."
@@ -29,13 +37,13 @@ NO_HOSTS = (
 class EvaluationError(Exception):
     """A value under PATH could not be templated; CAUSE is the original exception."""
 
-    def __init__(self, path, cause):
+    def __init__(self, path: str, cause: Exception) -> None:
         Exception.__init__(self, path)
         self.path = path
         self.cause = cause
 
 
-def plain(value, path=""):
+def plain(value: object, path: str = "") -> Plain:
     """Deep copy into plain Python types, templating lazily held values on the way.
 
     A template that fails to evaluate raises EvaluationError with the path of
@@ -53,7 +61,8 @@ def plain(value, path=""):
             return int(value)
         if isinstance(value, float):
             return float(value)
-        return to_text(value)
+        text: str = to_text(value)  # ansible-core does not annotate to_text(); it returns a str
+        return text
     except EvaluationError:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever a filter raises is reported, never a traceback
@@ -65,7 +74,7 @@ def plain(value, path=""):
 _PLUGIN_RE = re.compile(r"\AThe (filter|lookup|test) plugin '([A-Za-z0-9_.]{1,200})' failed")
 
 
-def failure_kind(exc):
+def failure_kind(exc: BaseException) -> str:
     """What kind of failure EXC is, in words that quote no value (for secrets)."""
     names = {cls.__name__ for cls in type(exc).__mro__}
     first = to_text(exc).splitlines()[0] if to_text(exc) else ""
@@ -79,13 +88,13 @@ def failure_kind(exc):
     return "templating failed (%s)" % type(exc).__name__
 
 
-def is_secret_path(path, secrets):
+def is_secret_path(path: str, secrets: Collection[str]) -> bool:
     """Whether PATH (``var.key[0]...``) lies under a secret variable or a key that names a secret."""
     var = re.split(r"[.\[]", path, maxsplit=1)[0]
     return var in secrets or bool(SECRET_KEY_RE.search(path[len(var):]))
 
 
-def evaluation_problem(problems, name, var, exc, secrets, hide=False):
+def evaluation_problem(problems: Problems, name: str, var: str, exc: Exception, secrets: Collection[str], hide: bool = False) -> None:
     """Record that VAR of host NAME cannot be evaluated, hiding Ansible's text for secrets (or always: HIDE)."""
     path = var + (exc.path if isinstance(exc, EvaluationError) else "")
     cause = exc.cause if isinstance(exc, EvaluationError) else exc
@@ -99,18 +108,18 @@ def evaluation_problem(problems, name, var, exc, secrets, hide=False):
     problems.add(name, path, "<template>", message)
 
 
-def fabric_groups(task_vars):
+def fabric_groups(task_vars: TaskVars) -> dict[str, list[str]]:
     """{group: [hosts]} of the fabric groups (absent groups are empty)."""
     all_groups = task_vars.get("groups") or {}
     return {group: list(all_groups.get(group, None) or []) for group, _role in ROLE_GROUPS}
 
 
-def read_host(all_hostvars, name, problems, extra=()):
+def read_host(all_hostvars: TaskVars, name: str, problems: Problems, extra: Iterable[str] = ()) -> dict[str, Plain]:
     """The fabric VARIABLES (and EXTRA) of host NAME, templated, as plain data."""
-    variables = {}
+    variables: dict[str, Plain] = {}
     host = all_hostvars[name]
     secrets = secret_variables()
-    failures = []
+    failures: list[tuple[str, Exception]] = []
     # Secrets first: when one fails, any other variable that reads it fails
     # too, with Ansible's text about the secret's input.
     for var in sorted(tuple(VARIABLES) + tuple(extra), key=lambda v: v not in secrets):
@@ -121,15 +130,15 @@ def read_host(all_hostvars, name, problems, extra=()):
             failures.append((var, exc))
     # A host whose secret failed shows no Ansible message at all: another
     # variable's failure may be that same failure, quoting the same input.
-    secret_failed = any(is_secret_path(var + (exc.path if isinstance(exc, EvaluationError) else ""), secrets) for var, exc in failures)
-    for var, exc in failures:
-        evaluation_problem(problems, name, var, exc, secrets, hide=secret_failed)
+    secret_failed = any(is_secret_path(var + (failure.path if isinstance(failure, EvaluationError) else ""), secrets) for var, failure in failures)
+    for var, failure in failures:
+        evaluation_problem(problems, name, var, failure, secrets, hide=secret_failed)
     return variables
 
 
-def known_secrets(hostvars):
+def known_secrets(hostvars: Mapping[str, Mapping[str, Plain]]) -> set[str]:
     """The secret values that did evaluate (fabric_bgp.password of every host): never to be shown."""
-    found = set()
+    found: set[str] = set()
     for variables in hostvars.values():
         bgp = variables.get("fabric_bgp")
         password = bgp.get("password") if isinstance(bgp, dict) else None
@@ -143,19 +152,21 @@ def known_secrets(hostvars):
 MIN_REDACTED = 3
 
 
-def problems_message(problems, what="nothing was rendered or applied", secrets=()):
+def problems_message(problems: Problems, what: str = "nothing was rendered or applied", secrets: Collection[str] = ()) -> str:
     lines = [redact(line, secrets) for line in problems.messages()]
     return "The fabric inventory has %d problem%s; %s:\n  - %s" % (len(lines), "" if len(lines) == 1 else "s", what, "\n  - ".join(lines))
 
 
-def model(task_vars, extra=()):
+def model(
+    task_vars: TaskVars, extra: Iterable[str] = ()
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Plain]], dict[str, list[str]], str | None]:
     """(intents, hostvars, groups, error message or None) for the whole fabric."""
     groups = fabric_groups(task_vars)
     names = sorted({h for members in groups.values() for h in members})
     if not names:
         return {}, {}, groups, NO_HOSTS
     problems = Problems()
-    hostvars = {}
+    hostvars: dict[str, dict[str, Plain]] = {}
     for name in names:
         hostvars[name] = read_host(task_vars["hostvars"], name, problems, extra)
     # From here on, no problem shows a key that evaluated on some host (a
