@@ -35,7 +35,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 
-.PHONY: help setup apt venv collections get-pip lint sanity unit lab-image integration bench-vips docs-lint changelog-lint build-test test clean golden
+.PHONY: help setup apt venv collections get-pip lint typecheck sanity unit lab-image integration bench-vips docs-lint changelog-lint build-test test clean golden
 .PHONY: molecule lab lab-global lab-destroy molecule-ipvs bench-ipvs bench-failover ee-check plan
 .PHONY: galaxy-import bench-scale
 
@@ -43,6 +43,7 @@ help:
 	@echo "Targets:"
 	@echo "  setup           install Debian packages, .venv, collections farm, get-pip stand-in"
 	@echo "  lint            yamllint, ansible-lint (production profile), ruff"
+	@echo "  typecheck       mypy, strict on the modules mypy.ini lists"
 	@echo "  sanity          ansible-test sanity on a clean copy of the collection"
 	@echo "  unit            pytest over tests/unit (no containers)"
 	@echo "  integration     pytest over tests/integration: playbooks, modules on a real kernel, BIRD/FRR in containers"
@@ -117,6 +118,11 @@ lint: setup
 	echo "== ruff"; ruff check . || rc=1; \
 	exit $$rc
 
+# mypy runs from the collections farm, where every module has its real name
+# (ansible_collections.anycast.fabric...); mypy.ini lists the strict set.
+typecheck: setup
+	cd $(COLLECTIONS_DIR) && mypy --config-file $(CURDIR)/mypy.ini
+
 sanity: setup
 	scripts/sync-sanity-tree.sh $(SANITY_DIR)
 	cd $(SANITY_DIR) && ansible-test sanity --venv --python $(PYTHON_VERSION) --color no
@@ -169,7 +175,7 @@ build-test: setup
 galaxy-import: setup
 	scripts/galaxy-import.sh
 
-test: setup lint sanity unit integration molecule molecule-ipvs docs-lint changelog-lint build-test galaxy-import ee-check
+test: setup lint typecheck sanity unit integration molecule molecule-ipvs docs-lint changelog-lint build-test galaxy-import ee-check
 
 # ---------------------------------------------------------------- lab fabric (molecule)
 # One topology (.config/molecule/config.yml: spine, two ToRs, four nodes, a
