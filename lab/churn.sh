@@ -15,6 +15,12 @@
 #     --settle S       seconds to watch the containers after they all started
 #                      (default 20; the deaths seen took 4 to 6 s)
 #     --out DIR        results (default .build/churn/<date>)
+#     --decoy          before each create, start a "decoy" container whose ID
+#                      starts with the name of one of the scenario's platforms
+#                      that is a valid hex ID prefix (global: a1, a2, b1, b2);
+#                      a decoy stopped or removed by the create, or a platform
+#                      missing after it, counts as lost (issue 21's cause, at
+#                      will instead of by chance: see molecule/shared/create.yml)
 #     -- ARGS...       docker mode only: extra `docker create` arguments, e.g.
 #                      -e SYSTEMD_LOG_LEVEL=debug -e SYSTEMD_LOG_TARGET=console
 #                      to get PID 1's own reasons in `docker logs`
@@ -41,7 +47,7 @@ root=$(cd "$here/.." && pwd)
 
 usage() { lab_usage 2 29; }
 
-rounds=20 scenario=global mode=docker settle=20 out='' extra=()
+rounds=20 scenario=global mode=docker settle=20 out='' decoy='' extra=()
 while (($#)); do
     case $1 in
     --rounds) rounds=$(lab_optarg "$@"); shift 2 ;;
@@ -49,6 +55,7 @@ while (($#)); do
     --mode) mode=$(lab_optarg "$@"); shift 2 ;;
     --settle) settle=$(lab_optarg "$@"); shift 2 ;;
     --out) out=$(lab_optarg "$@"); shift 2 ;;
+    --decoy) decoy=1; shift ;;
     --) shift; extra=("$@"); break ;;
     *) usage ;;
     esac
@@ -157,9 +164,15 @@ watch_dies() {
 }
 watch_dies &
 watcher=$!
+# The watcher is a pipeline in a subshell: end its docker events (a child of
+# that subshell) by its own pid, then the subshell.
 cleanup() {
+    local pid
+    for pid in $(pgrep -P "$watcher" 2>/dev/null); do
+        pkill -P "$pid" 2>/dev/null || true
+        kill "$pid" 2>/dev/null || true
+    done
     kill "$watcher" 2>/dev/null || true
-    pkill -P "$watcher" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -186,6 +199,40 @@ create() {
         pids+=($!)
     done
     for n in "${pids[@]}"; do wait "$n" || true; done
+}
+
+# make_decoy: create containers until one's ID starts with the name of a
+# platform that is a hex string, keep and start that one (label churn-decoy=1),
+# print "ID NAME"; nothing when no platform name is hex.
+make_decoy() {
+    local hex=() n id
+    for n in "${names[@]}"; do [[ ! $n =~ ^[0-9a-f]+$ ]] || hex+=("$n"); done
+    ((${#hex[@]})) || return 0
+    while :; do
+        id=$(docker create --label churn-decoy=1 "$lab_image_repo:latest" sleep 3600)
+        for n in "${hex[@]}"; do
+            if [[ $id == "$n"* ]]; then
+                docker start "$id" >/dev/null
+                echo "$id $n"
+                return 0
+            fi
+        done
+        docker rm "$id" >/dev/null
+    done
+}
+
+# check_decoy ID NAME: the decoy still runs and container NAME is another one.
+check_decoy() {
+    local running
+    running=$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null) || running=gone
+    echo "round $r: decoy ${1:0:12} (ID prefix of $2): $running;" \
+        "container $2: $(docker ps -aq --filter "name=^$2\$" | head -1)" >>"$out/decoys.txt"
+    if [[ $running != true ]]; then
+        echo "decoy-of-$2" >>"$out/lost.txt"
+    elif ! docker ps -q --filter "name=^$2\$" | grep -q .; then
+        echo "$2 (decoy taken for it)" >>"$out/lost.txt"
+    fi
+    docker rm -f "$1" >/dev/null 2>&1 || true
 }
 
 systemd_state() {
@@ -220,7 +267,13 @@ t0=$(lab_now)
 for ((r = 1; r <= rounds; r++)); do
     echo "$r" >"$round_file"
     echo up >"$phase"
+    decoy_of=''
+    [[ -z $decoy ]] || decoy_of=$(make_decoy)
     create
+    if [[ -n $decoy_of ]]; then
+        read -r decoy_id decoy_name <<<"$decoy_of"
+        check_decoy "$decoy_id" "$decoy_name"
+    fi
     starts=$((starts + ${#names[@]}))
     sleep "$settle"
     ((r > 1)) || record_cgroups
@@ -245,9 +298,10 @@ done
 sleep 1
 lost=$(wc -l <"$out/lost.txt")
 {
-    echo "options: mode=$mode scenario=$scenario settle=${settle}s extra=${extra[*]:-none}"
+    echo "options: mode=$mode scenario=$scenario settle=${settle}s decoy=${decoy:-no} extra=${extra[*]:-none}"
     echo "died while up (name, exit code):"
     grep 'phase=up' "$events" | sed 's/^/  /' || true
+    [[ ! -s $out/decoys.txt ]] || { echo "decoys:"; sed 's/^/  /' "$out/decoys.txt"; }
     echo "churn: $rounds rounds, $starts container starts, $lost lost, $notbooted not booted" \
         "($(lab_since "$t0") s, results in $out)"
 } | tee "$out/summary.txt"
