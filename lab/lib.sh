@@ -148,6 +148,39 @@ lab_ensure_packages() {
 # lab_docker_ready: a Docker engine answers.
 lab_docker_ready() { docker info >/dev/null 2>&1; }
 
+# lab_booted NAME: one look at the systemd (PID 1) of container NAME, for
+# lab_wait_until. Sets lab_state (what `systemctl is-system-running` said, or
+# "exited"); returns 0 when booted (running or degraded), 1 while booting (the
+# exec itself fails until systemd's bus is up), 2 when it never will
+# (maintenance, stopping, offline, or the container is not running at all).
+lab_booted() {
+    lab_state=$(docker exec "$1" systemctl is-system-running 2>/dev/null || true)
+    case $lab_state in
+    running | degraded) return 0 ;;
+    maintenance | stopping | offline) return 2 ;;
+    esac
+    if [[ $(docker container inspect -f '{{.State.Running}}' "$1" 2>/dev/null) != true ]]; then
+        lab_state=exited
+        return 2
+    fi
+    return 1
+}
+
+# lab_post_mortem NAME: what the engine knows about container NAME (state,
+# exit code, start and end times, engine error) and its console's last lines,
+# on stderr: for a lab container that died or never booted.
+lab_post_mortem() {
+    {
+        echo "---- container $1: state"
+        docker container inspect -f \
+            'status={{.State.Status}} exitCode={{.State.ExitCode}} oomKilled={{.State.OOMKilled}} startedAt={{.State.StartedAt}} finishedAt={{.State.FinishedAt}} error={{printf "%q" .State.Error}}' \
+            "$1" 2>&1 || true
+        echo "---- container $1: docker logs (last 40 lines)"
+        docker logs --tail 40 "$1" 2>&1 || true
+        echo "---- end of container $1"
+    } >&2
+}
+
 # lab_qemu_pid PIDFILE: print the pid in PIDFILE and succeed only if that
 # process is alive and is the QEMU started with that pid file (a qemu-system
 # command line with PIDFILE as one of its arguments), so a recycled pid is

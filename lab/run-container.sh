@@ -107,23 +107,10 @@ for ((i = 1; i < ${#nets[@]}; i++)); do
 done
 docker start "$name" >/dev/null
 
-# is-system-running says initializing/starting while booting, and the exec
-# itself fails until systemd's bus is up: poll both. Sets state; exits 0 when
-# booted, 1 while booting, 2 when it never will (see lab_wait_until).
-booted() {
-    state=$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)
-    case $state in
-    running | degraded) return 0 ;;
-    maintenance | stopping | offline) return 2 ;;
-    esac
-    if [[ $(docker container inspect -f '{{.State.Running}}' "$name") != true ]]; then
-        state=exited
-        return 2
-    fi
-    return 1
-}
-state=
-lab_wait_until "$timeout" 0.2 booted || true
+# Waits for systemd (lab_booted sets lab_state).
+lab_state=
+lab_wait_until "$timeout" 0.2 lab_booted "$name" || true
+state=$lab_state
 took=$(lab_since "$t0")
 
 case $state in
@@ -136,7 +123,7 @@ degraded)
     ;;
 *)
     lab_log "$name not booted after $took s (state: ${state:-no answer})"
-    docker logs --tail 30 "$name" >&2 2>&1 || true
+    lab_post_mortem "$name"
     exit 1
     ;;
 esac
