@@ -71,7 +71,8 @@ def test_plain_copies_into_plain_python_types():
     value = {"a": (1, 2.5, True, None, Number(7)), 3: ["x"]}
     got = plain(value)
     assert got == {"a": [1, 2.5, True, None, 7], "3": ["x"]}
-    assert type(got["a"]) is list and type(got["a"][4]) is int and type(got["a"][1]) is float
+    # Exact types: plain() turns subclasses (Ansible's tagged values) into plain ones.
+    assert [type(got["a"]).__name__, type(got["a"][4]).__name__, type(got["a"][1]).__name__] == ["list", "int", "float"]
 
 
 @pytest.mark.parametrize(
