@@ -7,7 +7,7 @@ Generates fabrics of the shape of issue 14 (tests/shapes.py: racks of 20 nodes,
 2 ToRs per rack, 2 spines per site, 25 racks per site, 5 VIPs and a pod CIDR
 per node, dual stack, FQDN host names) and times, per size:
 
-  model          plugins/plugin_utils/model.build() alone, in this process
+  model          plugins/plugin_utils/model/model.build() alone, in this process
   renderer       render.render() of every intent, in this process
   inventory      `ansible-playbook anycast.fabric.render -i INV --list-hosts`: Ansible reading the inventory,
                  which every run pays before its first task
@@ -59,7 +59,8 @@ for path in (COLLECTIONS, os.path.join(REPO, "tests")):
 import yaml  # noqa: E402  (after the path set-up above)
 
 import shapes  # noqa: E402
-from ansible_collections.anycast.fabric.plugins.plugin_utils import model, render  # noqa: E402
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model  # noqa: E402
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render  # noqa: E402
 
 SERIES = ("model", "renderer", "inventory", "render", "noop", "rack", "site")
 LABELS = {

@@ -6,7 +6,7 @@
 Every table of inputs (fabric_bgp keys, per-host variables, upstream keys,
 fabric-wide variables, VIP keys...) is declared once, as data, next to the
 code that reads it (plugins/module_utils/_schema.py is the format,
-plugins/plugin_utils/schema.py the registry). In the Markdown, a generated
+plugins/plugin_utils/model/schema.py the registry). In the Markdown, a generated
 table sits between two marker lines, link-reference definitions that neither
 GitHub nor the docs site shows:
 
@@ -48,7 +48,7 @@ def load_tables():
     sys.path.insert(0, str(root))
     try:
         from ansible_collections.anycast.fabric.plugins.module_utils import _schema
-        from ansible_collections.anycast.fabric.plugins.plugin_utils import schema
+        from ansible_collections.anycast.fabric.plugins.plugin_utils.model import schema
 
         return {name: _schema.markdown(table) for name, table in schema.tables().items()}
     finally:

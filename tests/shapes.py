@@ -13,7 +13,7 @@ FQDN host names) gives one `Fabric`:
   `all/fabric.yml`, the services every node serves in `fabric_nodes.yml`,
   `fabric_site` and `fabric_rack` in the site and rack groups);
 - `Fabric.hostvars` and `Fabric.groups` are the (hostvars, groups) pair that
-  `plugins/plugin_utils/model.build()` takes, exactly what Ansible makes of
+  `plugins/plugin_utils/model/model.build()` takes, exactly what Ansible makes of
   that inventory (tests/unit/test_shapes.py checks it with ansible-inventory).
 
 Used by the tests (tests/ is on pytest's path: `import shapes`) and by

@@ -4,7 +4,7 @@
 """Validates the whole fabric from the inventory and computes every host's intent.
 
 Runs on the controller only: it reads host variables, never a host. The
-intents go to a run folder (plugin_utils/fabric_run.py); the only fact is
+intents go to a run folder (plugin_utils/run/fabric_run.py); the only fact is
 that folder's path, so no host's facts grow with the fabric.
 """
 
@@ -13,7 +13,8 @@ from __future__ import annotations
 from ansible import constants as C
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import fabric_read, fabric_run
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import fabric_read
+from ansible_collections.anycast.fabric.plugins.plugin_utils.run import fabric_run
 
 
 class ActionModule(ActionBase):

@@ -11,8 +11,9 @@ from __future__ import annotations
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import fabric_read, render_tree
-from ansible_collections.anycast.fabric.plugins.plugin_utils.render import RenderError, config_filename, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import fabric_read
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render_tree
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render.render import RenderError, config_filename, render
 
 ARGUMENT_SPEC = {
     "dest": {"type": "str", "required": True},

@@ -1,16 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: anycast.fabric contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Checks a role's file-bound variables on the controller (plugin_utils/role_inputs.py)."""
+"""Checks a role's file-bound variables on the controller (plugin_utils/model/role_inputs.py)."""
 
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import HIDDEN
-from ansible_collections.anycast.fabric.plugins.plugin_utils import role_inputs
-from ansible_collections.anycast.fabric.plugins.plugin_utils.fabric_read import evaluation_problem, plain
-from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import Problems
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import role_inputs
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.fabric_read import evaluation_problem, plain
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import Problems
 
 
 class ActionModule(ActionBase):

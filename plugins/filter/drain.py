@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: anycast.fabric contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters behind the drain and undrain playbooks (see plugin_utils/drain.py)."""
+"""Filters behind the drain and undrain playbooks (see plugin_utils/ops/drain.py)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import drain
+from ansible_collections.anycast.fabric.plugins.plugin_utils.ops import drain
 
 
 def _intents(value, name):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils.rollout import expected_paths, rollout
+from ansible_collections.anycast.fabric.plugins.plugin_utils.ops.rollout import expected_paths, rollout
 
 
 def _expected_paths(intent, intents=None, drained=()):

@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: anycast.fabric contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters behind the plan playbook (see plugin_utils/plan.py)."""
+"""Filters behind the plan playbook (see plugin_utils/ops/plan.py)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import plan
+from ansible_collections.anycast.fabric.plugins.plugin_utils.ops import plan
 
 
 def plan_report(intents, observed, hosts=None):

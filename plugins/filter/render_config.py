@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils.render import RenderError, config_filename, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render.render import RenderError, config_filename, render
 
 
 def render_config(intent, password=None, drain="in_service"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils.render_tree import resolve
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render.render_tree import resolve
 
 
 def user_path(path):

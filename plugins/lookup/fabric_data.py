@@ -103,7 +103,9 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons, drain, fabric_run
+from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
+from ansible_collections.anycast.fabric.plugins.plugin_utils.ops import drain
+from ansible_collections.anycast.fabric.plugins.plugin_utils.run import fabric_run
 
 WHAT = ("intent", "expected_paths", "rollout", "undrain_waits", "intents", "daemon")
 

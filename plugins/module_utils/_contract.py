@@ -5,7 +5,7 @@
 
 This is the one place that defines them; everything else imports them from
 here. Defaults that host modules need live here too (module_utils cannot
-import plugin_utils); the model's tables (plugin_utils/schema.py,
+import plugin_utils); the model's tables (plugin_utils/model/schema.py,
 settings.py) import them, and tests/unit/test_defaults.py checks the places
 that cannot import (doc fragments, role defaults and argument specs, docs). It is a module_utils file so that modules running on hosts (drain_state)
 and controller-side plugins read the same definitions.

@@ -5,7 +5,7 @@
 
 One file, two users:
 
-* the controller (plugins/plugin_utils/health.py) validates `fabric_vips[i].health`
+* the controller (plugins/plugin_utils/model/health.py) validates `fabric_vips[i].health`
   with read_health() and its own problem reader (host, path, value, reason);
 * the node's health agent (roles/healthcheck/files/anycast_healthd) runs the very
   same file: the role ships it into the agent's zipapp, and the agent validates its
@@ -152,7 +152,7 @@ def doc_rows():
 # Reading ----------------------------------------------------------------------------
 # read_health() takes a `reader`: any object with fail(path, value, message),
 # problems (a sized collection), dict_of, list_of, integer, choice and boolean.
-# The controller passes its own (plugin_utils/inputs.Reader); the agent passes
+# The controller passes its own (plugin_utils/model/inputs.Reader); the agent passes
 # Reader below.
 
 

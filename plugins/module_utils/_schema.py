@@ -16,7 +16,7 @@ declaration:
 Standard library only, no Ansible import: it can run on managed hosts too.
 Values that need more than a leaf check (IP addresses, prefixes, communities,
 cross-field rules) declare their type here for the documentation and are read
-by the controller's Reader (plugins/plugin_utils/inputs.py).
+by the controller's Reader (plugins/plugin_utils/model/inputs.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -322,7 +322,7 @@ class Reader:
     """Reads plain values and records why one is refused, as (path, value, reason).
 
     The one problem reader of the collection: the controller's reader
-    (plugins/plugin_utils/inputs.Reader: host variables, addresses, secrets)
+    (plugins/plugin_utils/model/inputs.Reader: host variables, addresses, secrets)
     and the health agent's (module_utils/_health_spec.Reader) extend it and
     say where a problem goes by defining fail().
     """

@@ -20,8 +20,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import fabric_read, render_tree
-from ansible_collections.anycast.fabric.plugins.plugin_utils.render import RenderError, config_filename, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import fabric_read
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render_tree
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render.render import RenderError, config_filename, render
 
 
 def _task_vars(inventory_paths, vault_password_file):

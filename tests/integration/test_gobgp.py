@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import model, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render
 from conftest import REPO, ansible_env, in_container, run_module, sh
 
 pytestmark = pytest.mark.skipif(os.environ.get("FABRIC_DOCKER_TESTS") != "1", reason="set FABRIC_DOCKER_TESTS=1 to run the Docker lab tests")

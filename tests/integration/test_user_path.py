@@ -25,7 +25,8 @@ import subprocess
 import pytest
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DRAINED, IN_SERVICE
-from ansible_collections.anycast.fabric.plugins.plugin_utils import model, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render
 from conftest import BIN, REPO, parse_config
 from shapes import PASSWORD, Shape, generate
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import model, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render
 from conftest import parse_config
 
 import config_statements

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every default is declared once; the places that cannot import it are checked against it here.
 
-The declarations: the Field tables (plugin_utils/settings.py for fabric_bgp
-and the fabric-wide variables, plugin_utils/schema.py for the per-host
+The declarations: the Field tables (plugin_utils/model/settings.py for fabric_bgp
+and the fabric-wide variables, plugin_utils/model/schema.py for the per-host
 variables), module_utils/_health_spec.py for health checks, and
 module_utils/_contract.py for what host modules need too (DEFAULT_STATE_DIR,
 DEFAULT_VIP_INTERFACE). Python imports them; what cannot (YAML argument
@@ -25,7 +25,7 @@ import yaml
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR, DEFAULT_VIP_INTERFACE
 from ansible_collections.anycast.fabric.plugins.module_utils._health_spec import DAMPING_DEFAULTS, TIMER_DEFAULTS
-from ansible_collections.anycast.fabric.plugins.plugin_utils import model, schema, settings
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model, schema, settings
 from conftest import REPO
 
 ROLES = sorted(p.name for p in (REPO / "roles").iterdir() if (p / "meta" / "argument_specs.yml").is_file())

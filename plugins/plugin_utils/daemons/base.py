@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import IdentityField
-from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import HIDDEN
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import HIDDEN
 
 # Capabilities a driver may declare, and what each lets a fabric use.
 CAPABILITIES = {
@@ -58,7 +58,7 @@ class Driver:
     # Fabric roles (node, tor, spine) that may run this daemon, and those it is the default for.
     roles = frozenset()
     default_for = frozenset()
-    template = ""  # the Jinja2 template in plugin_utils/templates
+    template = ""  # the Jinja2 template in plugin_utils/render/templates
     # How the plan report introduces RV(commands) of routing_config (None: the daemon has no preview).
     commands_title = None
 

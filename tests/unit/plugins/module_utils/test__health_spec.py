@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _health_spec as spec
-from ansible_collections.anycast.fabric.plugins.plugin_utils.inputs import Reader as ModelReader
-from ansible_collections.anycast.fabric.plugins.plugin_utils.problems import Problems
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import Reader as ModelReader
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import Problems
 
 SPEC = Path(spec.__file__)
 

@@ -22,7 +22,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.anycast.fabric.plugins.filter.expected_paths import FilterModule
-from ansible_collections.anycast.fabric.plugins.plugin_utils import cli, fabric_read, fabric_run, rollout
+from ansible_collections.anycast.fabric.plugins.plugin_utils import cli
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import fabric_read
+from ansible_collections.anycast.fabric.plugins.plugin_utils.ops import rollout
+from ansible_collections.anycast.fabric.plugins.plugin_utils.run import fabric_run
 from conftest import REPO
 from fabric_factory import small_fabric, two_sites
 from shapes import generate
@@ -150,7 +153,7 @@ def test_on_the_golden_fabric_filter_run_folder_and_statement_agree(golden, tmp_
 
 @pytest.mark.parametrize("factory", [small_fabric, two_sites], ids=["small", "two_sites"])
 def test_on_the_factory_fabrics_filter_run_folder_and_statement_agree(factory, tmp_path):
-    from ansible_collections.anycast.fabric.plugins.plugin_utils import model
+    from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model
 
     intents, problems = model.build(*factory())
     assert not problems, problems.messages()
@@ -201,7 +204,7 @@ def test_the_filter_refuses_what_is_not_an_intent_and_drained_without_intents():
 
 
 def test_a_router_entry_needs_only_its_own_intent_without_drained_nodes():
-    from ansible_collections.anycast.fabric.plugins.plugin_utils import model
+    from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model
 
     intents, _problems = model.build(*small_fabric())
     for name, intent in intents.items():

@@ -20,7 +20,7 @@ import os
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import hosts, model
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import hosts, model
 from fabric_factory import small_fabric
 from hostile_harness import PASSWORD, Scenario, judge
 from config_statements import show

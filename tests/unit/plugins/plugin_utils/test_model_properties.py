@@ -9,7 +9,8 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import model, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render
 from conftest import parse_config
 
 # CI must not fail on a newly drawn example nobody can reproduce locally;

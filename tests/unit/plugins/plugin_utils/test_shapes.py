@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DRAIN_STATES, IN_SERVICE
 from ansible_collections.anycast.fabric.plugins.module_utils._daemons import mask_secrets
-from ansible_collections.anycast.fabric.plugins.plugin_utils import model, plan, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model
+from ansible_collections.anycast.fabric.plugins.plugin_utils.ops import plan
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render
 from conftest import BIN, ansible_env, parse_config
 from shapes import DAEMONS, FAMILIES, UPSTREAMS, Shape, generate, scale_shape
 

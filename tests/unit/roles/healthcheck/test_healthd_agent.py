@@ -18,7 +18,7 @@ import time
 import pytest
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _health_spec
-from ansible_collections.anycast.fabric.plugins.plugin_utils import health, model
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import health, model
 from fabric_factory import small_fabric
 from healthd_package import SPEC, load
 

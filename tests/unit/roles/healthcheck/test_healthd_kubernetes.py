@@ -23,7 +23,7 @@ from importlib.machinery import SourceFileLoader
 
 import pytest
 
-from ansible_collections.anycast.fabric.plugins.plugin_utils import health
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import health
 from healthd_package import REPO, load as load_agent
 
 

@@ -24,7 +24,8 @@ import pytest
 import yaml
 
 from ansible_collections.anycast.fabric.plugins.module_utils._gobgp_rib import load, originated
-from ansible_collections.anycast.fabric.plugins.plugin_utils import model, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render
 
 ROOT = Path(__file__).resolve().parents[4]
 PROGRAM = ROOT / "roles" / "routing" / "files" / "gobgp-originate"

@@ -1,0 +1,469 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fabric model: validates a whole inventory at once and computes each host's intent.
+
+`build()` is pure: plain dictionaries in, plain dictionaries out. The intent of
+a host is everything its configuration depends on (ASN, router id, peers, what
+it accepts and exports, BFD and policy), normalised and sorted, so rendering it
+is a pure function and the same inventory always gives the same configs.
+
+Here: reading the inventory (roles, fabric-wide variables, each host through
+hosts.py), grouping hosts into racks and sites, deriving node ASNs, and the
+intents. What must hold between hosts is in rules.py, run from _build().
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import ipaddress
+import json
+import re
+import zlib
+from collections import Counter, defaultdict
+
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILIES, INTENT_SCHEMA
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import rules
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.edge import DEFAULT_ROUTES
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.hosts import HOST_VARIABLES, ROLE_GROUPS, read_host
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import HIDDEN, Reader
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.overlaps import overlapping
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import FABRIC, Problems, show
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.settings import FABRIC_DEFAULTS as SETTINGS_FABRIC_DEFAULTS
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.settings import (
+    MAX_ASN,
+    RESERVED_ASNS,
+    read_asn_scheme,
+    read_bgp,
+)
+
+FABRIC_VARIABLES = ("fabric_anycast_pools", "fabric_bgp", "fabric_node_asn_scheme", "fabric_node_asn_base")
+# The fabric-wide variables' defaults, from their declarations (settings.FABRIC_FIELDS).
+FABRIC_DEFAULTS = SETTINGS_FABRIC_DEFAULTS
+VARIABLES = HOST_VARIABLES + FABRIC_VARIABLES
+MAX_PREFIX_LIMIT = 4294967295
+
+
+class Fabric:
+    """Fabric-wide settings, read once."""
+
+    def __init__(self, pools, bgp, asn_scheme, asn_base):
+        self.pools = pools
+        self.bgp = bgp
+        self.asn_scheme = asn_scheme
+        self.asn_base = asn_base
+
+
+def build(hostvars, groups, problems=None):
+    """Validate the fabric and compute every host's intent.
+
+    hostvars: {hostname: {variable: value}} with (at least) the VARIABLES of
+    every host in the fabric groups. groups: {group name: [hostnames]}.
+    problems: a Problems collector that may already hold problems found
+    while reading the inventory. Returns (intents, problems); intents is
+    empty when there are problems.
+    """
+    # The model allocates many small objects and frees none of them until it
+    # returns: the cyclic garbage collector would walk the growing heap again
+    # and again (a cost that grows faster than the fabric). Reference
+    # counting still frees what it can.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(hostvars, groups, Problems() if problems is None else problems)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def read(hostvars, groups, problems):
+    """Read and group the fabric, without the rules across hosts.
+
+    Reports what is wrong in group membership, fabric-wide variables and each
+    host's own variables to PROBLEMS. Returns a rules.Layout (hosts by name,
+    racks, spines, fabric-wide settings; node ASNs derived), or None when no
+    host is in a fabric group.
+    """
+    roles = _roles(groups, problems)
+    fabric = _read_fabric(hostvars, sorted(roles), problems)
+    hosts = {name: read_host(problems, name, roles[name], hostvars.get(name, {})) for name in sorted(roles)}
+    if fabric is None:
+        return None
+    racks, spines = _topology(hosts)
+    _assign_node_asns(hosts, fabric)
+    return rules.Layout(hosts, racks, spines, fabric)
+
+
+def _build(hostvars, groups, problems):
+    layout = read(hostvars, groups, problems)
+    if layout is None:
+        return {}, problems
+    # Every rule across hosts, in one place (rules.py).
+    rules.check(layout, problems)
+    _apply_scopes(layout.hosts)
+    if problems:
+        return {}, problems
+    return {name: _intent(host, layout.racks, layout.spines, layout.fabric) for name, host in layout.hosts.items()}, problems
+
+
+# Reading ---------------------------------------------------------------------
+
+
+def _roles(groups, problems):
+    roles = {}
+    for group, role in ROLE_GROUPS:
+        for name in groups.get(group, []) or []:
+            if not isinstance(name, str):
+                problems.add(FABRIC, group, name, "is not a host name (inventory host names are strings)")
+                continue
+            if name in roles:
+                both = [g for g, r in ROLE_GROUPS if r in (roles[name], role)]
+                problems.add(name, "groups", both, "a host has exactly one fabric role; it is in more than one of fabric_nodes, fabric_tors, fabric_spines")
+                continue
+            roles[name] = role
+    if not roles:
+        problems.add(FABRIC, "groups", sorted(map(str, groups)), "no host is in fabric_nodes, fabric_tors or fabric_spines")
+    return roles
+
+
+def _read_fabric(hostvars, names, problems):
+    if not names:
+        return None
+    values = {}
+    # Fabric-wide variables only make sense if every host sees the same value;
+    # a copy in a subgroup's group_vars silently splitting the fabric is a bug.
+    # The value most hosts have is taken as meant; the others are reported.
+    for var in FABRIC_VARIABLES:
+        seen = [(name, hostvars.get(name, {}).get(var, FABRIC_DEFAULTS.get(var))) for name in names]
+        counts = Counter(_canonical(value) for _name, value in seen)
+        top = max(counts.values())
+        reference, values[var] = next((name, value) for name, value in seen if counts[_canonical(value)] == top)
+        why = "differs from its value on %s; fabric-wide variables must be the same for every host (define them once, e.g. in group_vars/all)"
+        for name, value in seen:
+            if _canonical(value) != _canonical(values[var]):
+                problems.add(name, var, HIDDEN if var == "fabric_bgp" else value, why % reference)
+    reader = Reader(problems, FABRIC, values)
+    pools = _read_pools(reader, values["fabric_anycast_pools"])
+    bgp = read_bgp(reader, values["fabric_bgp"])
+    scheme, base = read_asn_scheme(reader, values["fabric_node_asn_scheme"], values["fabric_node_asn_base"])
+    return Fabric(pools, bgp, scheme, base)
+
+
+def _canonical(value):
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        # Keys of mixed types, or integers too long to print: compare what
+        # the report would show.
+        return show(value)
+
+
+def _read_pools(reader, raw):
+    """The pools, or None when they are unusable (then VIPs cannot be checked against them)."""
+    if raw is None:
+        reader.fail("fabric_anycast_pools", None, "is required: the prefixes every VIP must lie in")
+        return None
+    if not isinstance(raw, (list, tuple)):
+        reader.fail("fabric_anycast_pools", raw, "must be a list")
+        return None
+    pools = []
+    for index, item in enumerate(reader.list_of("fabric_anycast_pools", raw)):
+        path = "fabric_anycast_pools[%d]" % index
+        net = reader.prefix(path, item, "an anycast pool")
+        if net is not None and net.prefixlen == 0:
+            reader.fail(path, item, "is a default route: an anycast pool holds the VIPs, not every address")
+        elif net is not None:
+            pools.append((net, path))
+    # O(n log n): pools sorted by start, not compared pairwise.
+    clashes = {}
+    for (net, path), (other, other_path) in overlapping(pools):
+        clashes.setdefault(path, (net, other, other_path))
+    for path, (net, other, other_path) in clashes.items():
+        reader.fail(path, str(net), "overlaps %s (%s); anycast pools must be disjoint" % (other_path, other))
+    return [n for n, path in pools if path not in clashes]
+
+
+# Grouping ------------------------------------------------------------------------
+
+
+def _topology(hosts):
+    """Group hosts into racks {(site, rack): {"nodes": [...], "tors": [...]}} and spines {site: [...]}."""
+    racks = defaultdict(lambda: {"nodes": [], "tors": []})
+    spines = defaultdict(list)
+    for host in hosts.values():
+        if host.role == "spine" and host.site is not None:
+            spines[host.site].append(host)
+        elif host.rack is not None and host.site is not None:
+            racks[(host.site, host.rack)]["nodes" if host.role == "node" else "tors"].append(host)
+    return racks, spines
+
+
+def _derived_asn(node, fabric):
+    """A node ASN that never changes when other nodes or racks come and go.
+
+    per_node: the base plus the node's IPv4 address folded into the span;
+    per_rack: the base plus a checksum of "site/rack". Collisions are detected
+    (and reported) rather than resolved by renumbering, which would move
+    other hosts' ASNs.
+    """
+    top = 65534 if fabric.asn_base <= 65534 else MAX_ASN - 1
+    span = top - fabric.asn_base + 1
+    if fabric.asn_scheme == "per_node":
+        offset = int(node.ipv4) % span
+    else:
+        offset = zlib.crc32(("%s/%s" % (node.site, node.rack)).encode()) % span
+    asn = fabric.asn_base + offset
+    if asn in RESERVED_ASNS:
+        asn += 1
+    return asn
+
+
+def _assign_node_asns(hosts, fabric):
+    """Give every node without fabric_asn the ASN of the fabric's scheme (collisions are a rule: rules.derived_asns_distinct)."""
+    if fabric.asn_scheme is None or fabric.asn_base is None:
+        return
+    for host in hosts.values():
+        if host.role != "node" or host.asn_explicit or host.ipv4 is None or host.rack is None:
+            continue
+        host.asn = _derived_asn(host, fabric)
+
+
+def _apply_scopes(hosts):
+    """A regional VIP stays only on the nodes of its sites (VIP lists are often shared fabric-wide)."""
+    for host in hosts.values():
+        if host.role == "node":
+            host.vips = [v for v in host.vips if v.sites is None or host.site in v.sites]
+        host.freeze()
+
+
+# Intent ----------------------------------------------------------------------
+
+IDENT_RE = re.compile(r"[^A-Za-z0-9_]")
+
+
+# BIRD refuses symbols longer than 64 characters (measured: bird -p, 2.0.12).
+# Identifiers are cut to this length, leaving room for "_v4" and a "_NN"
+# de-duplication suffix; a cut identifier ends in a hash of the whole name,
+# so long FQDNs that share a prefix stay distinct and stable.
+IDENT_MAX = 48
+IDENT_HASH = 8
+
+
+def _ident(name):
+    """A short identifier both BIRD (symbol) and FRR (WORD) accept, derived from a host or peer name."""
+    ident = IDENT_RE.sub("_", name)
+    ident = ident if ident[:1].isalpha() else "h_" + ident
+    if len(ident) > IDENT_MAX:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:IDENT_HASH]
+        ident = "%s_%s" % (ident[: IDENT_MAX - IDENT_HASH - 1].rstrip("_"), digest)
+    return ident
+
+
+def _peer(peer, version, local, remote, accept=(), export=(), max_prefixes=None):
+    return {
+        "name": peer.name,
+        "id": None,  # set by _unique_ids once all peers of the host are known
+        "role": peer.role,
+        "family": "ipv%d" % version,
+        "address": str(remote),
+        "local_address": str(local),
+        "asn": peer.asn,
+        "accept": [str(p) for p in accept],
+        "export": [str(p) for p in export],
+        "max_prefixes": max_prefixes,
+    }
+
+
+def _unique_ids(peers):
+    # Host names that differ only in punctuation would collide as identifiers.
+    used = set()
+    for peer in peers:
+        base = ident = _ident(peer["name"]) + "_" + ("v4" if peer["family"] == "ipv4" else "v6")
+        count = 1
+        while ident in used:
+            count += 1
+            ident = "%s_%d" % (base, count)
+        used.add(ident)
+        peer["id"] = ident
+    return peers
+
+
+def _node_peers(host, racks):
+    peers = []
+    for tor in sorted(racks[(host.site, host.rack)]["tors"], key=lambda h: h.name):
+        for version, family in FAMILIES:
+            local, remote = getattr(host, family), getattr(tor, family)
+            if local is None or remote is None:
+                continue
+            peers.append(_peer(tor, version, local, remote, export=host.prefixes(version)))
+    return peers
+
+
+def _rack_prefixes(members, version):
+    """Everything a rack's nodes announce, sorted; computed once per rack and version."""
+    key = "prefixes_v%d" % version
+    if key not in members:
+        members[key] = sorted({p for node in members["nodes"] for p in node.prefixes(version)})
+    return members[key]
+
+
+def _tor_peers(host, racks, spines, fabric):
+    members = racks[(host.site, host.rack)]
+    peers = []
+    for node in sorted(members["nodes"], key=lambda h: h.name):
+        for version, family in FAMILIES:
+            local, remote = getattr(host, family), getattr(node, family)
+            if local is None or remote is None:
+                continue
+            peers.append(_peer(node, version, local, remote, accept=node.prefixes(version), max_prefixes=fabric.bgp["max_prefixes"]))
+    for spine in sorted(spines.get(host.site, []), key=lambda h: h.name):
+        for version, family in FAMILIES:
+            local, remote = getattr(host, "uplink_" + family), getattr(spine, family)
+            if local is None or remote is None:
+                continue
+            peers.append(_peer(spine, version, local, remote, export=_rack_prefixes(members, version)))
+    return peers
+
+
+def _spine_peers(host, racks, fabric):
+    peers = []
+    for (site, _rack), members in sorted(racks.items()):
+        if site != host.site:
+            continue
+        # FRR's maximum-prefix takes at most 2^32 - 1.
+        cap = min(fabric.bgp["max_prefixes"] * len(members["nodes"]), MAX_PREFIX_LIMIT)
+        for tor in sorted(members["tors"], key=lambda h: h.name):
+            for version, family in FAMILIES:
+                local, remote = getattr(host, family), getattr(tor, "uplink_" + family)
+                if local is None or remote is None:
+                    continue
+                peers.append(_peer(tor, version, local, remote, accept=_rack_prefixes(members, version), max_prefixes=cap))
+    return peers
+
+
+def _site_exports(host, racks, version):
+    """What a spine announces to its upstreams for one IP version.
+
+    Entries {prefixes, prepend, med}: the VIPs announced in the site, grouped
+    by how this site weighs them, then the pod prefixes (aggregates covering
+    the site's pod CIDRs, and the pod CIDRs no aggregate covers).
+    """
+    vips, pods = {}, set()
+    for (site, _rack), members in racks.items():
+        if site != host.site:
+            continue
+        for node in members["nodes"]:
+            for vip in node.vips:
+                if vip.prefix.version == version:
+                    vips[vip.prefix] = vip
+            pods.update(n for n, _path in node.pod_cidrs if n.version == version)
+    groups = defaultdict(list)
+    for prefix, vip in vips.items():
+        groups[(dict(vip.prepend).get(host.site, 0), dict(vip.med).get(host.site))].append(prefix)
+    entries = [
+        {"prefixes": [str(p) for p in sorted(prefixes)], "prepend": prepend, "med": med}
+        for (prepend, med), prefixes in sorted(groups.items(), key=lambda kv: (kv[0][0], -1 if kv[0][1] is None else kv[0][1]))
+    ]
+    aggregates = [n for n, _path in host.edge.pod_aggregates if n.version == version]
+    used = [a for a in aggregates if any(p.subnet_of(a) for p in pods)]
+    loose = [p for p in pods if not any(p.subnet_of(a) for a in aggregates)]
+    pod_prefixes = sorted(used) + sorted(loose)
+    if pod_prefixes:
+        entries.append({"prefixes": [str(p) for p in pod_prefixes], "prepend": 0, "med": None})
+    return entries, [str(a) for a in sorted(used)]
+
+
+def _upstream_peers(host, racks):
+    peers = []
+    for upstream in host.edge.upstreams:
+        version = upstream.address.version
+        exports, aggregates = _site_exports(host, racks, version)
+        peer = {
+            "name": upstream.name,
+            "id": None,
+            "role": "upstream",
+            "family": "ipv%d" % version,
+            "address": str(upstream.address),
+            "local_address": str(upstream.local),
+            "asn": upstream.asn,
+            "accept": [str(DEFAULT_ROUTES[version])] if upstream.imports == "default" else [],
+            "export": [p for entry in exports for p in entry["prefixes"]],
+            "export_policy": exports,
+            "aggregates": aggregates,
+            "max_prefixes": upstream.max_prefixes,
+        }
+        peers.append(peer)
+    return peers
+
+
+def _export_policy(host):
+    """Per IP version, the node's announcements grouped by the communities they carry."""
+    policy = {}
+    for version, family in FAMILIES:
+        groups = defaultdict(list)
+        for vip in host.vips:
+            if vip.prefix.version == version:
+                groups[(vip.communities, vip.large_communities)].append(str(vip.prefix))
+        for net, _path in host.pod_cidrs:
+            if net.version == version:
+                groups[((), ())].append(str(net))
+        entries = [
+            {"prefixes": sorted(prefixes, key=ipaddress.ip_network), "communities": list(c), "large_communities": list(lc)}
+            for (c, lc), prefixes in sorted(groups.items())
+        ]
+        if entries:
+            policy[family] = entries
+    return policy
+
+
+def _bgp(fabric):
+    bgp = dict(fabric.bgp)
+    bgp["error_wait_time"] = list(bgp["error_wait_time"])
+    # Intents become host facts, which verbose runs print: the key itself is
+    # handed to the renderer separately (see render.render()).
+    bgp["password"] = bgp["password"] is not None
+    return bgp
+
+
+def _intent(host, racks, spines, fabric):
+    intent = {
+        "schema": INTENT_SCHEMA,
+        "hostname": host.name,
+        "role": host.role,
+        "daemon": host.daemon,
+        "site": host.site,
+        "rack": host.rack,
+        "asn": host.asn,
+        "router_id": str(host.router_id),
+        "ipv4": str(host.ipv4),
+        "ipv6": str(host.ipv6) if host.ipv6 is not None else None,
+        "bgp": _bgp(fabric),
+    }
+    if host.role == "node":
+        intent["vip_interface"] = host.vip_interface
+        intent["vips"] = [
+            {
+                "address": str(v.prefix.network_address),
+                "prefix": str(v.prefix),
+                "family": "ipv%d" % v.prefix.version,
+                "name": v.name,
+                "communities": list(v.communities),
+                "large_communities": list(v.large_communities),
+                "health": v.health,
+            }
+            for v in sorted(host.vips, key=lambda v: (v.prefix.version, v.prefix))
+        ]
+        pods = sorted((n for n, _path in host.pod_cidrs), key=lambda n: (n.version, n))
+        intent["pod_cidrs"] = [{"prefix": str(n), "family": "ipv%d" % n.version} for n in pods]
+        intent["exports"] = {family: [str(p) for p in host.prefixes(version)] for version, family in FAMILIES}
+        intent["export_policy"] = _export_policy(host)
+        intent["peers"] = _unique_ids(_node_peers(host, racks))
+    elif host.role == "tor":
+        intent["uplink_ipv4"] = str(host.uplink_ipv4) if host.uplink_ipv4 is not None else None
+        intent["uplink_ipv6"] = str(host.uplink_ipv6) if host.uplink_ipv6 is not None else None
+        intent["peers"] = _unique_ids(_tor_peers(host, racks, spines, fabric))
+    else:
+        intent["peers"] = _unique_ids(_spine_peers(host, racks, fabric) + _upstream_peers(host, racks))
+        intent["site_community"] = host.edge.site_community
+    return intent

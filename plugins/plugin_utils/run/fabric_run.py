@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: anycast.fabric contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The run folder: one model computation shared by every task of a playbook run.
+
+Ansible copies facts into every host's variables and walks all of them for
+every task of every host, so fabric-sized facts make a run quadratic in the
+number of hosts. Instead, anycast.fabric.fabric_facts (run once) computes the
+model and writes it here, once:
+
+    <run>/manifest.json         schema, host count, roles
+    <run>/hosts/<key>.json      one host's intent (what fabric_intent is set from)
+    <run>/paths/<key>.json      a ToR's or spine's expected-paths entry (rollout.path_entry)
+    <run>/uplinks/<key>.json    a ToR's address at each spine (undrain waits)
+    <run>/rollout.json          hosts of each role in rack order, batch sizes
+    <run>/intents.json          every intent (drain checks, plan report: once per play)
+
+<key> is a digest of the host name, never the name itself. The folder is
+made with mode 0700 inside Ansible's own local temporary folder for this
+ansible-playbook process (DEFAULT_LOCAL_TMP, itself 0700), which the main
+process removes at exit: a run keeps nothing behind, and a stale path (a
+fact cache) fails with a clear message. Intents never hold the BGP key, and
+nothing here writes it.
+
+Action plugins, lookups and templating of task arguments run in forked worker
+processes, so nothing they cache in memory survives to the next task: every
+reader loads only the file it needs (one host's record for per-host uses,
+which keeps per-host cost independent of the fabric's size). The small
+in-process cache below only helps readers in one process (the main process
+templating a play's hosts/serial, a loop in one worker); it is keyed by the
+file's path, and files are never rewritten.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from collections import defaultdict
+
+from ansible_collections.anycast.fabric.plugins.plugin_utils.ops.rollout import count_paths, path_index, rollout
+
+RUN_SCHEMA = 1
+RUN_PREFIX = "anycast-fabric-run-"
+ROLES = ("node", "tor", "spine")
+
+
+class RunError(Exception):
+    """The run folder is missing, stale or malformed."""
+
+
+def host_key(name):
+    """A file name for host NAME: a digest, so no host name can reach a path."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# Derived data -------------------------------------------------------------------
+
+
+def uplinks(intents):
+    """{tor: {family: [[spine, the spine's address for that ToR], ...]}}."""
+    out = defaultdict(lambda: defaultdict(list))
+    for name, intent in sorted(intents.items()):
+        if intent.get("role") != "spine":
+            continue
+        for peer in intent.get("peers", []):
+            if peer.get("role") == "tor" and peer.get("address"):
+                out[peer["name"]][peer["family"]].append([name, peer["address"]])
+    return dict((tor, dict(families)) for tor, families in out.items())
+
+
+# Writing -----------------------------------------------------------------------
+
+
+def _dump(path, data):
+    # O_EXCL: never follow or overwrite anything already there.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        # One write: json.dump would issue one per token.
+        handle.write(json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
+def write_run(intents, base):
+    """Write a new run folder under BASE for INTENTS; return its path."""
+    run = tempfile.mkdtemp(prefix=RUN_PREFIX, dir=base)  # mode 0700
+    for sub in ("hosts", "paths", "uplinks"):
+        os.mkdir(os.path.join(run, sub), 0o700)
+    for name, intent in intents.items():
+        _dump(os.path.join(run, "hosts", host_key(name) + ".json"), intent)
+    for name, entry in path_index(intents).items():
+        _dump(os.path.join(run, "paths", host_key(name) + ".json"), entry)
+    for name, entry in uplinks(intents).items():
+        _dump(os.path.join(run, "uplinks", host_key(name) + ".json"), entry)
+    _dump(os.path.join(run, "rollout.json"), dict((role, rollout(intents, role)) for role in ROLES))
+    _dump(os.path.join(run, "intents.json"), intents)
+    roles = dict((role, sum(1 for i in intents.values() if i.get("role") == role)) for role in ROLES)
+    # Last: a folder without its manifest is incomplete and never read.
+    _dump(os.path.join(run, "manifest.json"), {"schema": RUN_SCHEMA, "hosts": len(intents), "roles": roles})
+    return run
+
+
+# Reading -----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _load(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def check_run(run):
+    """Raise RunError unless RUN is a complete run folder of this schema."""
+    if not isinstance(run, str) or not os.path.basename(os.path.normpath(run)).startswith(RUN_PREFIX):
+        raise RunError("%r is not an anycast.fabric run folder: run the anycast.fabric.intent role first" % (run,))
+    try:
+        manifest = _load(os.path.join(run, "manifest.json"))
+    except (OSError, ValueError):
+        raise RunError(
+            "the run folder %s is gone or incomplete: the fabric model is only kept while the ansible-playbook run"
+            " that computed it lasts; run the anycast.fabric.intent role in this run" % run
+        ) from None
+    if manifest.get("schema") != RUN_SCHEMA:
+        raise RunError("the run folder %s has schema %r, not %d" % (run, manifest.get("schema"), RUN_SCHEMA))
+    return manifest
+
+
+def _record(run, kind, name, default=None):
+    check_run(run)
+    path = os.path.join(run, kind, host_key(name) + ".json")
+    try:
+        return _load(path)
+    except FileNotFoundError:
+        return default
+    except (OSError, ValueError) as exc:
+        raise RunError("cannot read %s: %s" % (path, exc)) from None
+
+
+def intent(run, name):
+    """Host NAME's intent, or None when NAME is not a fabric host."""
+    return _record(run, "hosts", name)
+
+
+def expected_paths(run, name, drained=()):
+    """What router NAME should have installed: {prefix: paths} ({} for nodes).
+
+    The same count as the expected_paths filter (rollout.count_paths), from
+    the router's entry that write_run stored (rollout.path_index).
+    """
+    return count_paths(_record(run, "paths", name, default={}), drained)
+
+
+def rollout_of(run, role="node"):
+    check_run(run)
+    return _load(os.path.join(run, "rollout.json"))[role]
+
+
+def tor_uplinks(run, tor):
+    return _record(run, "uplinks", tor, default={})
+
+
+def intents(run):
+    """Every intent: for controller-side, once-per-play uses only."""
+    check_run(run)
+    return _load(os.path.join(run, "intents.json"))
