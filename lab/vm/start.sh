@@ -97,11 +97,11 @@ sshd_up() {
 rc=0
 lab_wait_until "$timeout" 1 sshd_up || rc=$?
 if ((rc == 2)); then
-    lab_log "QEMU exited during boot; console:"
+    lab_log "LAB/INFRASTRUCTURE FAILURE: QEMU exited during boot (the lab VM, not the collection); console:"
     tail -n 40 "$state/console.log" >&2
     exit 1
 elif ((rc != 0)); then
-    lab_log "no SSH after ${timeout}s; console:"
+    lab_log "LAB/INFRASTRUCTURE FAILURE: no SSH after ${timeout}s (the lab VM, not the collection); console:"
     tail -n 40 "$state/console.log" >&2
     "$here/stop.sh" "$state" >&2 || true
     exit 1
