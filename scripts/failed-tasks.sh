@@ -22,13 +22,14 @@ set -euo pipefail
 log=${1:?usage: failed-tasks.sh LOG [WHAT]}
 what=${2:-$log}
 clean() { sed -E 's/\x1b\[[0-9;]*[A-Za-z]//g; s/^[[:space:]]*[│|][[:space:]]?//' "$log"; }
-failed=$(clean | awk '
+blocks=$(clean | awk '
     /^TASK \[|^PLAY \[/ { header = $0; next }
     /fatal: \[|failed: \[|FAILED! =>|^ERROR!|^ERROR  / && !/FAILED - RETRYING/ {
         if (shown++ < 6) { print "---- " header; left = 25 }
     }
     left > 0 { print; left-- }
-' | cut -c1-400 | tail -n 150)
+')
+failed=$(cut -c1-400 <<<"$blocks" | tail -n 150)
 echo
 echo "==== $what failed; its failed tasks (from $log) ===="
 printf '%s\n' "$failed"
@@ -36,14 +37,16 @@ printf '%s\n' "$failed"
 # check and its message carry "LAB/INFRASTRUCTURE"; the others are what the
 # docker connection and the engine say when a container vanished mid-run.
 infra='LAB/INFRASTRUCTURE|No such container|is not running|deserialization failed|Error response from daemon|Cannot connect to the Docker daemon|docker daemon'
-if grep -Eq "$infra" <<<"$failed"; then
+# (Searched in the whole failed-task lines: a long JSON result may carry it
+# beyond the 400 characters shown.)
+if grep -Eq "$infra" <<<"$blocks"; then
     # The lab check's post-mortems: one block per dead container, as the
     # debug task printed them (one JSON string per line).
     clean | sed -n '/"---- container .*: state"/,/"---- end of container /p' |
         sed -E 's/^[[:space:]]*"(.*)",?$/\1/' | cut -c1-400 | tail -n 120
     echo "==== end of the failed tasks of $what"
     echo "KIND: LAB/INFRASTRUCTURE: $what failed because the lab (containers, Docker engine) did," \
-        "not because of an assertion of the collection: $(grep -Eo "$infra" <<<"$failed" | sort -u | paste -sd, -)"
+        "not because of an assertion of the collection: $(grep -Eo "$infra" <<<"$blocks" | sort -u | paste -sd, -)"
 else
     echo "==== end of the failed tasks of $what"
     echo "KIND: ASSERTION/COLLECTION: a task or an assertion of $what failed (not the lab)"
