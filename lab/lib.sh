@@ -153,13 +153,22 @@ lab_docker_ready() { docker info >/dev/null 2>&1; }
 # "exited"); returns 0 when booted (running or degraded), 1 while booting (the
 # exec itself fails until systemd's bus is up), 2 when it never will
 # (maintenance, stopping, offline, or the container is not running at all).
+#
+# Containers are looked up by exact name ("/NAME"): Docker takes a plain NAME
+# that no container has for an ID prefix, so `docker exec a1` after a1 was
+# lost could run in another container whose ID starts with a1 (issue 21).
 lab_booted() {
-    lab_state=$(docker exec "$1" systemctl is-system-running 2>/dev/null || true)
+    local id
+    if ! id=$(docker container inspect -f '{{.Id}}' "/$1" 2>/dev/null); then
+        lab_state=gone
+        return 2
+    fi
+    lab_state=$(docker exec "$id" systemctl is-system-running 2>/dev/null || true)
     case $lab_state in
     running | degraded) return 0 ;;
     maintenance | stopping | offline) return 2 ;;
     esac
-    if [[ $(docker container inspect -f '{{.State.Running}}' "$1" 2>/dev/null) != true ]]; then
+    if [[ $(docker container inspect -f '{{.State.Running}}' "$id" 2>/dev/null) != true ]]; then
         lab_state=exited
         return 2
     fi
@@ -170,13 +179,18 @@ lab_booted() {
 # exit code, start and end times, engine error) and its console's last lines,
 # on stderr: for a lab container that died or never booted.
 lab_post_mortem() {
+    local id
     {
         echo "---- container $1: state"
         docker container inspect -f \
             'status={{.State.Status}} exitCode={{.State.ExitCode}} oomKilled={{.State.OOMKilled}} startedAt={{.State.StartedAt}} finishedAt={{.State.FinishedAt}} error={{printf "%q" .State.Error}}' \
-            "$1" 2>&1 || true
+            "/$1" 2>&1 || true
         echo "---- container $1: docker logs (last 40 lines)"
-        docker logs --tail 40 "$1" 2>&1 || true
+        if id=$(docker container inspect -f '{{.Id}}' "/$1" 2>/dev/null); then
+            docker logs --tail 40 "$id" 2>&1 || true
+        else
+            echo "(container $1 is gone: its console went with it)"
+        fi
         echo "---- end of container $1"
     } >&2
 }
