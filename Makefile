@@ -97,7 +97,9 @@ collections:
 	fi
 
 # The pip version comes from the installed ansible-test, so an ansible-core
-# upgrade that moves to another pip gets a stand-in under the new name.
+# upgrade that moves to another pip gets a stand-in under the new name. The
+# stand-in's pip wheel is downloaded here by the venv's pip, which reads this
+# machine's pip configuration: the repository names no package index.
 get-pip: venv
 	@ver=$$(sed -n "s/^ *pip='\([0-9.]*\)',\$$/\1/p" \
 	    $(VENV)/lib/python$(PYTHON_VERSION)/site-packages/ansible_test/_internal/python_requirements.py); \
@@ -107,6 +109,12 @@ get-pip: venv
 	    mkdir -p $(GET_PIP_CACHE); \
 	    cp scripts/get_pip_standin.py "$$target"; \
 	    echo "setup: installed get-pip stand-in $$target"; \
+	fi; \
+	wheels=$(GET_PIP_CACHE)/get_pip_wheels; \
+	if [ ! -f "$$wheels/pip-$$ver-py3-none-any.whl" ]; then \
+	    $(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+	        --dest "$$wheels" "pip==$$ver"; \
+	    echo "setup: downloaded pip $$ver for the get-pip stand-in into $$wheels"; \
 	fi
 
 # ---------------------------------------------------------------- checks

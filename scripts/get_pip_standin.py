@@ -12,27 +12,18 @@ ansible-test runs it through runpy (quiet_pip.py) with the venv's own Python,
 which has no pip, and passes arguments such as
     --disable-pip-version-check pip==24.2 --no-setuptools --no-wheel
 We do what get-pip does: put a pip wheel on sys.path and run pip's own
-installer from it. The wheel comes from PyPI (reachable here) and is cached
-next to this script so that later bootstraps do not download again.
+installer from it. The wheel is put next to this script by `make get-pip`,
+with the project venv's pip (so this machine's pip configuration decides the
+index; the repository spells no package index's host name).
 
 Kept compatible with old Pythons on purpose: it runs inside whatever Python
 ansible-test bootstraps, not only the controller's.
 """
 
-import hashlib
-import json
 import os
 import re
-import ssl
 import subprocess
 import sys
-import tempfile
-
-try:
-    from urllib.parse import urljoin
-    from urllib.request import Request, urlopen
-except ImportError:  # pragma: no cover - Python 2 is not expected, but fail clearly
-    sys.exit("get_pip stand-in: Python 3 is required")
 
 DEFAULT_PIP_VERSION = "24.2"
 
@@ -57,14 +48,6 @@ def log(message):
     sys.stderr.write("get_pip stand-in: %s\n" % message)
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download_with_pip(version, cache_dir):
     """Use the calling interpreter's pip if it has one: it honours pip.conf
     (index, certificates, proxies) exactly like every other install here."""
@@ -78,80 +61,9 @@ def download_with_pip(version, cache_dir):
              "--only-binary=:all:", "--dest", cache_dir, "pip==%s" % version],
         )
     except (OSError, subprocess.CalledProcessError) as ex:
-        log("pip download failed (%s); trying PyPI directly" % ex)
+        log("pip download failed (%s)" % ex)
         return None
     return find_cached_wheel(version, cache_dir)
-
-
-def ssl_context():
-    """Trust the same CA bundle pip is told to trust (PIP_CERT), if any: a
-    Python built outside the distribution may not find the system bundle."""
-    cafile = os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE")
-    if cafile and os.path.isfile(cafile):
-        return ssl.create_default_context(cafile=cafile)
-    return ssl.create_default_context()
-
-
-def fetch_json(url, accept="application/json"):
-    request = Request(url, headers={"Accept": accept})
-    return json.loads(urlopen(request, timeout=120, context=ssl_context()).read().decode("utf-8"))
-
-
-def resolve_wheel(version):
-    """Return (url, sha256) of pip's universal wheel for VERSION.
-
-    Tried in order, because PyPI front ends here do not all serve every API:
-    the PEP 691 JSON simple index (what pip itself uses), then the JSON API's
-    per-version and whole-project documents. Relative file URLs (as some
-    mirrors return) are resolved against the document's own URL.
-    """
-    filename = "pip-%s-py3-none-any.whl" % version
-    errors = []
-
-    url = "https://pypi.org/simple/pip/"
-    try:
-        for entry in fetch_json(url, "application/vnd.pypi.simple.v1+json")["files"]:
-            if entry["filename"] == filename:
-                return urljoin(url, entry["url"]), entry.get("hashes", {}).get("sha256")
-    except Exception as ex:  # any failure here just means: try the next API
-        errors.append("%s: %s" % (url, ex))
-
-    for url in ("https://pypi.org/pypi/pip/%s/json" % version, "https://pypi.org/pypi/pip/json"):
-        try:
-            meta = fetch_json(url)
-            files = meta["releases"].get(version, []) if "releases" in meta else meta["urls"]
-            for entry in files:
-                if entry["filename"] == filename:
-                    return urljoin(url, entry["url"]), entry.get("digests", {}).get("sha256")
-        except Exception as ex:
-            errors.append("%s: %s" % (url, ex))
-
-    raise SystemExit("get_pip stand-in: cannot find %s on PyPI (%s)" % (filename, "; ".join(errors) or "not listed"))
-
-
-def download_with_urllib(version, cache_dir):
-    """Download the wheel straight from PyPI and check its sha256."""
-    url, expected = resolve_wheel(version)
-    log("downloading %s" % url)
-    target = os.path.join(cache_dir, "pip-%s-py3-none-any.whl" % version)
-    # Download to a temporary name first so an interrupted download never
-    # leaves a truncated wheel that a later run would trust.
-    fd, temp = tempfile.mkstemp(dir=cache_dir, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            response = urlopen(url, timeout=300, context=ssl_context())
-            while True:
-                chunk = response.read(1 << 20)
-                if not chunk:
-                    break
-                out.write(chunk)
-        if expected and sha256_of(temp) != expected:
-            raise SystemExit("get_pip stand-in: sha256 mismatch for %s" % url)
-        os.rename(temp, target)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-    return target
 
 
 def find_cached_wheel(version, cache_dir):
@@ -170,7 +82,12 @@ def main():
     if wheel:
         log("using cached %s" % wheel)
     else:
-        wheel = download_with_pip(version, cache_dir) or download_with_urllib(version, cache_dir)
+        wheel = download_with_pip(version, cache_dir)
+        if not wheel:
+            # `make get-pip` puts the wheel here with the project venv's pip,
+            # which reads this machine's pip configuration (index, certificates):
+            # the repository names no package index of its own.
+            raise SystemExit("get_pip stand-in: no %s in %s; run `make get-pip`" % ("pip-%s-py3-none-any.whl" % version, cache_dir))
         log("downloaded %s" % wheel)
 
     # A wheel is a zip archive, and pip can run straight from it (get-pip does
