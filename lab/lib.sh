@@ -37,8 +37,37 @@ lab_image_repo=anycast-fabric/debian12
 
 # Where both images come from (part of both recipes).
 lab_suite=bookworm
-lab_mirror=http://deb.debian.org/debian
-lab_security_mirror=http://deb.debian.org/debian-security
+# The Debian mirrors come from this machine's own apt sources (deb822
+# *.sources, or one-line *.list files): the repository names no mirror.
+# LAB_MIRROR and LAB_SECURITY_MIRROR override them.
+# lab_apt_mirror KIND [FILE...]: the first URI of this machine's apt sources
+# (or of FILEs) that serves Debian's suites (KIND main) or its security suites
+# (KIND security); any suite will do, the mirror serves $lab_suite too.
+lab_apt_mirror() {
+    local kind=$1
+    shift
+    (($#)) || set -- /etc/apt/sources.list.d/*.sources /etc/apt/sources.list /etc/apt/sources.list.d/*.list
+    awk -v kind="$kind" '
+        function pick(uri, suite) {
+            if ((suite ~ /-security$/) == (kind == "security")) { print uri; exit }
+        }
+        FNR == 1 { uris = ""; suite = "" }
+        FILENAME ~ /\.sources$/ {
+            if ($0 ~ /^[ \t]*$/) { uris = ""; suite = ""; next }
+            if (tolower($1) == "uris:") uris = $2
+            if (tolower($1) == "suites:") suite = $2
+            if (uris != "" && suite != "") pick(uris, suite)
+            next
+        }
+        $1 == "deb" {
+            i = 2
+            if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+            pick($i, $(i + 1))
+        }
+    ' "$@" 2>/dev/null
+}
+lab_mirror=${LAB_MIRROR:-$(lab_apt_mirror main)}
+lab_security_mirror=${LAB_SECURITY_MIRROR:-$(lab_apt_mirror security)}
 lab_recipe_vars=(lab_suite lab_mirror lab_security_mirror)
 lab_recipe_funcs=(lab_debootstrap lab_apt_sources)
 
@@ -109,6 +138,8 @@ lab_lock() {
 # (their content, not their paths or mtimes, which differ between checkouts)
 # and from this file's recipe parts (see the top of this file).
 lab_recipe_hash() {
+    [[ -n $lab_mirror && -n $lab_security_mirror ]] ||
+        lab_die "no Debian mirror for $lab_suite (and $lab_suite-security) in this machine's apt sources; set LAB_MIRROR and LAB_SECURITY_MIRROR"
     {
         cat "$@"
         declare -p "${lab_recipe_vars[@]}"

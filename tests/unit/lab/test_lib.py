@@ -103,3 +103,25 @@ def test_usage_prints_the_header_and_exits_2():
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[0] == "Lab networks: one user-defined Docker bridge per rack segment."
     assert "lab/net.sh ls" in proc.stderr
+
+
+def test_the_mirrors_come_from_the_machines_apt_sources(tmp_path):
+    """lab_apt_mirror reads deb822 stanzas (URIs before or after Suites) and one-line sources; the repository names no mirror."""
+    deb822 = tmp_path / "debian.sources"
+    deb822.write_text(
+        "Types: deb\nSuites: bookworm bookworm-updates\nURIs: http://mirror.invalid/debian\nComponents: main\n\n"
+        "Types: deb\nURIs: http://mirror.invalid/debian-security\nSuites: bookworm-security\nComponents: main\n"
+    )
+    oneline = tmp_path / "sources.list"
+    oneline.write_text(
+        "# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://other.invalid/debian-security trixie-security main\n"
+        "deb http://other.invalid/debian trixie main\n"
+    )
+    for files, main, security in (
+        ([deb822], "http://mirror.invalid/debian", "http://mirror.invalid/debian-security"),
+        ([oneline], "http://other.invalid/debian", "http://other.invalid/debian-security"),
+    ):
+        for kind, want in (("main", main), ("security", security)):
+            proc = bash('lab_apt_mirror "$@"', kind, *map(str, files))
+            assert proc.returncode == 0 and proc.stdout.strip() == want, proc
+    assert "http://" not in LIB.read_text()
