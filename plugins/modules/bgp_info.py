@@ -150,6 +150,9 @@ sessions:
       description:
         - Changes exactly when the session re-establishes (BIRD's time stamp, FRR's count of established
           connections). Compare two reads to tell whether a session was reset in between.
+        - BIRD's time stamp of one unchanged establishment can differ by tens of milliseconds between two reads on a
+          loaded host (BIRD converts its monotonic clock with a real time it reads lazily); stamps less than 0.5 s
+          apart name the same establishment (what M(anycast.fabric.routing_config)'s post-check assumes).
       type: str
     prefixes_received:
       description: Prefixes accepted from the peer.
