@@ -103,13 +103,17 @@ def timed_run(vm, path, expect_changed=None):
 def plan_in_process(count):
     """The module's pure logic (validate, parse -S, plan, batch) for count services, natively on the controller."""
     sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.anycast.fabric.plugins.module_utils import _ipvs as ipvs  # noqa: E402 (needs the collections farm)
+    # These need the collections farm (.build/collections on sys.path).
+    from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.desired import normalize_services
+    from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.parse import parse_save
+    from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.plan import plan
+    from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.render import dump
 
     start = time.monotonic()
-    desired = ipvs.normalize_services(services(count))
-    first = ipvs.plan(desired, {}, [])
-    current = ipvs.parse_save(ipvs.dump(desired))
-    again = ipvs.plan(ipvs.normalize_services(services(count, weight=0)), current, list(desired))
+    desired = normalize_services(services(count))
+    first = plan(desired, {}, [])
+    current = parse_save(dump(desired))
+    again = plan(normalize_services(services(count, weight=0)), current, list(desired))
     elapsed = time.monotonic() - start
     assert len(first.commands) == 3 * count and len(again.commands) == count
     return elapsed

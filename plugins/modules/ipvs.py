@@ -330,18 +330,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _records as records
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR
-from ansible_collections.anycast.fabric.plugins.module_utils._ipvs import (
-    IpvsError,
-    check_owner,
-    dump,
-    mismatches,
-    normalize_services,
-    parse_save,
-    plan,
-    read_record,
-    record_path,
-    write_record,
-)
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.common import IpvsError
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.desired import normalize_services
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.parse import parse_save
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.plan import mismatches, plan
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.record import check_owner, read_record, record_path, write_record
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.render import dump
 
 REAL_SERVER_SPEC = dict(
     address=dict(type="str", required=True),

@@ -15,7 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.anycast.fabric.plugins.module_utils import _ipvs as ipvs
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.addresses import normalize_netmask
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.common import IpvsError
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.desired import normalize_services
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.keys import parse_key, real_server_key, service_key
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.parse import _parse_real_server, _service_identity, parse_save
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.plan import mismatches, plan, same_service
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.record import read_record, record_path, write_record
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.render import dump
 
 # Real output (ipvsadm 1.31, Linux 6.1): every protocol, both families,
 # fwmark, persistence with netmasks, pe, one-packet, scheduler flags under
@@ -72,11 +79,11 @@ def svc(**overrides):
 
 
 def desired(*specs):
-    return ipvs.normalize_services(list(specs))
+    return normalize_services(list(specs))
 
 
 def table(text):
-    return ipvs.parse_save(text)
+    return parse_save(text)
 
 
 # ---------------------------------------------------------------- parsing
@@ -110,7 +117,7 @@ def test_parse_reads_every_service_and_real_server():
 
 def test_dump_prints_what_ipvsadm_prints():
     """Rendering uses ipvsadm's own option order: a parsed table dumps back to the same lines."""
-    assert sorted(ipvs.dump(table(SAVED)).splitlines()) == sorted(SAVED.splitlines())
+    assert sorted(dump(table(SAVED)).splitlines()) == sorted(SAVED.splitlines())
 
 
 def test_parse_of_an_empty_table():
@@ -128,14 +135,14 @@ def test_parse_of_an_empty_table():
     ],
 )
 def test_parse_refuses_what_it_does_not_understand(text, message):
-    with pytest.raises(ipvs.IpvsError, match=message):
+    with pytest.raises(IpvsError, match=message):
         table(text)
 
 
 def test_unknown_service_options_are_kept_aside_and_not_compared():
     services = table("-A -t 10.0.0.1:80 -s rr --future-option 3\n")
     assert services["tcp 10.0.0.1:80"]["extra"] == ["--future-option", "3"]
-    assert ipvs.plan(desired(svc(address="10.0.0.1", scheduler="rr", real_servers=[])), services, [KEY.replace("198.51.100.80", "10.0.0.1")]).commands == []
+    assert plan(desired(svc(address="10.0.0.1", scheduler="rr", real_servers=[])), services, [KEY.replace("198.51.100.80", "10.0.0.1")]).commands == []
 
 
 # ---------------------------------------------------------------- validation
@@ -160,14 +167,14 @@ def test_normalize_defaults():
 def test_direct_and_tunnel_real_servers_take_the_service_port():
     service = desired(svc(forwarding="direct", real_servers=[{"address": "10.10.0.2"}, {"address": "10.10.0.3", "port": 80}]))[KEY]
     assert sorted(service["real_servers"]) == ["10.10.0.2:80", "10.10.0.3:80"]
-    with pytest.raises(ipvs.IpvsError, match="only masquerade can change it"):
+    with pytest.raises(IpvsError, match="only masquerade can change it"):
         desired(svc(forwarding="direct", real_servers=[{"address": "10.10.0.2", "port": 8080}]))
 
 
 def test_fwmark_real_servers_default_to_port_zero():
     service = desired({"protocol": "fwmark", "fwmark": 7, "scheduler": "rr", "real_servers": [{"address": "10.1.0.4", "forwarding": "direct"}]})["fwmark 7"]
     assert list(service["real_servers"]) == ["10.1.0.4:0"]
-    assert ipvs.dump({"fwmark 7": service}) == "-A -f 7 -s rr\n-a -f 7 -r 10.1.0.4:0 -g -w 1\n"
+    assert dump({"fwmark 7": service}) == "-A -f 7 -s rr\n-a -f 7 -r 10.1.0.4:0 -g -w 1\n"
 
 
 @pytest.mark.parametrize(
@@ -176,7 +183,7 @@ def test_fwmark_real_servers_default_to_port_zero():
      ("32", "ipv4", None), ("255.255.255.255", "ipv4", None), ("64", "ipv6", "64"), ("128", "ipv6", None), (None, "ipv4", None)],
 )
 def test_netmask(raw, family, mask):
-    assert ipvs.normalize_netmask(raw, family) == mask
+    assert normalize_netmask(raw, family) == mask
 
 
 @pytest.mark.parametrize(
@@ -216,12 +223,12 @@ def test_netmask(raw, family, mask):
     ],
 )
 def test_invalid_services_are_refused_with_a_reason(spec, message):
-    with pytest.raises(ipvs.IpvsError, match=message):
+    with pytest.raises(IpvsError, match=message):
         desired(spec)
 
 
 def test_duplicate_services_are_refused():
-    with pytest.raises(ipvs.IpvsError, match="listed twice"):
+    with pytest.raises(IpvsError, match="listed twice"):
         desired(svc(), svc(address="198.51.100.080".replace("080", "80")))
 
 
@@ -234,7 +241,7 @@ def test_mixed_family_is_allowed_through_a_tunnel():
 
 
 def test_create_on_an_empty_table():
-    the_plan = ipvs.plan(desired(svc()), {}, [])
+    the_plan = plan(desired(svc()), {}, [])
     assert the_plan.created == [KEY] and the_plan.owned == [KEY]
     assert the_plan.commands == [
         "-A -t 198.51.100.80:80 -s wrr",
@@ -246,27 +253,27 @@ def test_create_on_an_empty_table():
 
 def test_second_run_is_a_no_op():
     wanted = desired(svc())
-    applied = table(ipvs.dump(wanted))
-    the_plan = ipvs.plan(wanted, applied, [KEY])
+    applied = table(dump(wanted))
+    the_plan = plan(wanted, applied, [KEY])
     assert not the_plan.changed and the_plan.created == the_plan.modified == the_plan.removed == []
-    assert ipvs.mismatches(the_plan.expected, applied) == []
+    assert mismatches(the_plan.expected, applied) == []
 
 
 def test_weight_change_is_one_edit():
     wanted = desired(svc(real_servers=[{"address": "10.10.0.2", "port": 8080, "weight": 2}, {"address": "10.10.0.3", "port": 8080, "weight": 0}]))
-    the_plan = ipvs.plan(wanted, table(ipvs.dump(desired(svc()))), [KEY])
+    the_plan = plan(wanted, table(dump(desired(svc()))), [KEY])
     assert the_plan.modified == [KEY]
     assert the_plan.commands == ["-e -t 198.51.100.80:80 -r 10.10.0.3:8080 -m -w 0"]
 
 
 def test_scheduler_change_edits_the_service_in_place():
-    the_plan = ipvs.plan(desired(svc(scheduler="mh", scheduler_flags=["mh-port"])), table(ipvs.dump(desired(svc()))), [KEY])
+    the_plan = plan(desired(svc(scheduler="mh", scheduler_flags=["mh-port"])), table(dump(desired(svc()))), [KEY])
     assert the_plan.commands == ["-E -t 198.51.100.80:80 -s mh -b mh-port"]
 
 
 def test_replacing_backends_adds_before_it_deletes():
     wanted = desired(svc(real_servers=[{"address": "10.10.0.4", "port": 8080}]))
-    the_plan = ipvs.plan(wanted, table(ipvs.dump(desired(svc()))), [KEY])
+    the_plan = plan(wanted, table(dump(desired(svc()))), [KEY])
     assert the_plan.commands == [
         "-a -t 198.51.100.80:80 -r 10.10.0.4:8080 -m -w 1",
         "-d -t 198.51.100.80:80 -r 10.10.0.2:8080",
@@ -275,29 +282,29 @@ def test_replacing_backends_adds_before_it_deletes():
 
 
 def test_real_servers_added_by_hand_to_an_owned_service_are_removed():
-    current = table(ipvs.dump(desired(svc())) + "-a -t 198.51.100.80:80 -r 10.10.0.9:8080 -m -w 1\n")
-    assert ipvs.plan(desired(svc()), current, [KEY]).commands == ["-d -t 198.51.100.80:80 -r 10.10.0.9:8080"]
+    current = table(dump(desired(svc())) + "-a -t 198.51.100.80:80 -r 10.10.0.9:8080 -m -w 1\n")
+    assert plan(desired(svc()), current, [KEY]).commands == ["-d -t 198.51.100.80:80 -r 10.10.0.9:8080"]
 
 
 def test_purge_removes_owned_services_only():
-    current = table(SAVED + ipvs.dump(desired(svc())))
+    current = table(SAVED + dump(desired(svc())))
     # 198.51.100.10:80 exists (kube-proxy's, say) and is not ours: never touched.
-    the_plan = ipvs.plan({}, current, [KEY, "udp [2001:db8::99]:53"], purge=True)
+    the_plan = plan({}, current, [KEY, "udp [2001:db8::99]:53"], purge=True)
     assert the_plan.removed == [KEY] and the_plan.commands == ["-D -t 198.51.100.80:80"]
     assert the_plan.owned == []
 
 
 def test_without_purge_unlisted_owned_services_stay_and_stay_owned():
-    the_plan = ipvs.plan({}, table(ipvs.dump(desired(svc()))), [KEY])
+    the_plan = plan({}, table(dump(desired(svc()))), [KEY])
     assert the_plan.commands == [] and the_plan.owned == [KEY]
 
 
 def test_an_existing_foreign_service_is_a_conflict_unless_adopted():
     current = table(SAVED)
     foreign = svc(address="198.51.100.10", real_servers=[])
-    the_plan = ipvs.plan(desired(foreign), current, [])
+    the_plan = plan(desired(foreign), current, [])
     assert the_plan.conflicts == ["tcp 198.51.100.10:80"] and the_plan.commands == []
-    adopted = ipvs.plan(desired(foreign), current, [], adopt=True)
+    adopted = plan(desired(foreign), current, [], adopt=True)
     assert adopted.conflicts == [] and adopted.owned == ["tcp 198.51.100.10:80"]
     assert adopted.commands == [
         "-E -t 198.51.100.10:80 -s wrr",
@@ -308,47 +315,47 @@ def test_an_existing_foreign_service_is_a_conflict_unless_adopted():
 
 def test_an_identical_service_is_adopted_without_commands():
     wanted = desired(svc())
-    the_plan = ipvs.plan(wanted, table(ipvs.dump(wanted)), [], adopt=True)
+    the_plan = plan(wanted, table(dump(wanted)), [], adopt=True)
     assert the_plan.commands == [] and the_plan.owned == [KEY]
 
 
 def test_absent_removes_owned_and_skips_foreign():
-    current = table(SAVED + ipvs.dump(desired(svc())))
+    current = table(SAVED + dump(desired(svc())))
     wanted = desired(svc(), svc(address="198.51.100.10"), svc(address="198.51.100.99"))
-    the_plan = ipvs.plan(wanted, current, [KEY], state="absent")
+    the_plan = plan(wanted, current, [KEY], state="absent")
     assert the_plan.removed == [KEY] and the_plan.not_owned == ["tcp 198.51.100.10:80"]
     assert the_plan.commands == ["-D -t 198.51.100.80:80"] and the_plan.owned == []
-    assert ipvs.plan(wanted, current, [KEY], state="absent", adopt=True).removed == ["tcp 198.51.100.10:80", KEY]
+    assert plan(wanted, current, [KEY], state="absent", adopt=True).removed == ["tcp 198.51.100.10:80", KEY]
 
 
 def test_services_missing_from_the_kernel_are_recreated():
     """After a reboot the record lists services the kernel lost: they come back."""
-    the_plan = ipvs.plan(desired(svc()), {}, [KEY])
+    the_plan = plan(desired(svc()), {}, [KEY])
     assert the_plan.created == [KEY] and the_plan.owned == [KEY]
 
 
 def test_fwmark_and_ipv6_services_plan_and_delete():
     fw = {"protocol": "fwmark", "fwmark": 8, "family": "ipv6", "scheduler": "lc", "forwarding": "direct", "real_servers": [{"address": "2001:db8:1::3"}]}
     current = table(SAVED)
-    assert ipvs.plan(desired(fw), current, ["fwmark 8 ipv6"]).commands == []
-    assert ipvs.plan({}, current, ["fwmark 8 ipv6"], purge=True).commands == ["-D -f 8 -6"]
+    assert plan(desired(fw), current, ["fwmark 8 ipv6"]).commands == []
+    assert plan({}, current, ["fwmark 8 ipv6"], purge=True).commands == ["-D -f 8 -6"]
 
 
 def test_mismatches_name_what_the_batch_did_not_do():
     wanted = desired(svc())
-    the_plan = ipvs.plan(wanted, {}, [])
-    assert ipvs.mismatches(the_plan.expected, {}) == [KEY + " is missing"]
+    the_plan = plan(wanted, {}, [])
+    assert mismatches(the_plan.expected, {}) == [KEY + " is missing"]
     half = table("-A -t 198.51.100.80:80 -s wrr\n")
-    assert ipvs.mismatches(the_plan.expected, half)[0].startswith(KEY + " is ")
-    gone = ipvs.plan({}, table(ipvs.dump(wanted)), [KEY], purge=True)
-    assert ipvs.mismatches(gone.expected, table(ipvs.dump(wanted))) == [KEY + " still exists"]
-    assert ipvs.mismatches(gone.expected, {}) == []
+    assert mismatches(the_plan.expected, half)[0].startswith(KEY + " is ")
+    gone = plan({}, table(dump(wanted)), [KEY], purge=True)
+    assert mismatches(gone.expected, table(dump(wanted))) == [KEY + " still exists"]
+    assert mismatches(gone.expected, {}) == []
 
 
 def test_batch_order_is_stable_across_runs():
     many = [svc(address="198.51.100.%d" % i) for i in (30, 4, 200, 17)]
-    a = ipvs.plan(desired(*many), {}, []).commands
-    b = ipvs.plan(desired(*reversed(many)), {}, []).commands
+    a = plan(desired(*many), {}, []).commands
+    b = plan(desired(*reversed(many)), {}, []).commands
     assert a == b and a[0] == "-A -t 198.51.100.4:80 -s wrr"
 
 
@@ -357,24 +364,24 @@ def test_batch_order_is_stable_across_runs():
 
 @pytest.mark.parametrize("key", ["tcp 198.51.100.80:80", "udp [2001:db8::53]:53", "sctp 10.0.0.1:3868", "fwmark 7", "fwmark 7 ipv6"])
 def test_keys_round_trip(key):
-    ident = ipvs.parse_key(key)
-    assert ipvs.service_key(ident) == key
+    ident = parse_key(key)
+    assert service_key(ident) == key
 
 
 @pytest.mark.parametrize("key", ["tcp 1.2.3.4", "fwmark x", "fwmark 7 ipv5", "icmp 1.2.3.4:1", ""])
 def test_bad_keys(key):
-    with pytest.raises(ipvs.IpvsError):
-        ipvs.parse_key(key)
+    with pytest.raises(IpvsError):
+        parse_key(key)
 
 
 def test_record_round_trip(tmp_path):
-    path = ipvs.record_path(str(tmp_path), "web")
+    path = record_path(str(tmp_path), "web")
     assert path == str(tmp_path / "ipvs" / "web.json")
-    assert ipvs.read_record(path) == []
-    ipvs.write_record(path, "web", ["fwmark 7", KEY, KEY])
+    assert read_record(path) == []
+    write_record(path, "web", ["fwmark 7", KEY, KEY])
     data = json.loads((tmp_path / "ipvs" / "web.json").read_text())
     assert data == {"schema": 1, "owner": "web", "services": [KEY, "fwmark 7"]}
-    assert ipvs.read_record(path) == [KEY, "fwmark 7"]
+    assert read_record(path) == [KEY, "fwmark 7"]
     assert [p.name for p in (tmp_path / "ipvs").iterdir()] == ["web.json"]  # no temp files left
 
 
@@ -385,14 +392,14 @@ def test_record_round_trip(tmp_path):
 def test_record_refuses_what_it_cannot_trust(tmp_path, body, message):
     path = tmp_path / "r.json"
     path.write_text(body)
-    with pytest.raises(ipvs.IpvsError, match=message):
-        ipvs.read_record(str(path))
+    with pytest.raises(IpvsError, match=message):
+        read_record(str(path))
 
 
 @pytest.mark.parametrize("owner", ["", "../etc", "a b", "x/y", ".hidden"])
 def test_owner_names_cannot_escape_the_state_dir(owner):
-    with pytest.raises(ipvs.IpvsError):
-        ipvs.record_path("/var/lib/anycast-fabric", owner)
+    with pytest.raises(IpvsError):
+        record_path("/var/lib/anycast-fabric", owner)
 
 
 # ---------------------------------------------------------------- properties
@@ -438,11 +445,11 @@ def service_specs(draw):
 def test_dump_then_parse_is_identity_and_replans_to_nothing(specs):
     try:
         wanted = desired(*specs)
-    except ipvs.IpvsError:
+    except IpvsError:
         return  # duplicates drawn: refused, as tested above
-    parsed = table(ipvs.dump(wanted))
-    assert {k: ipvs.same_service(wanted[k], parsed[k]) for k in wanted} == {k: True for k in wanted}
-    assert ipvs.plan(wanted, parsed, list(wanted)).commands == []
+    parsed = table(dump(wanted))
+    assert {k: same_service(wanted[k], parsed[k]) for k in wanted} == {k: True for k in wanted}
+    assert plan(wanted, parsed, list(wanted)).commands == []
 
 
 @settings(max_examples=100, deadline=None)
@@ -451,12 +458,12 @@ def test_applying_the_batch_reaches_the_desired_state(before_specs, after_specs)
     """Simulate the kernel: replay the batch on the parsed table; the result equals the desired state."""
     try:
         before, after = desired(*before_specs), desired(*after_specs)
-    except ipvs.IpvsError:
+    except IpvsError:
         return
-    current = table(ipvs.dump(before))
-    the_plan = ipvs.plan(after, current, list(before), purge=True, adopt=True)
+    current = table(dump(before))
+    the_plan = plan(after, current, list(before), purge=True, adopt=True)
     simulated = _apply(current, the_plan.commands)
-    assert ipvs.mismatches(the_plan.expected, simulated) == []
+    assert mismatches(the_plan.expected, simulated) == []
     assert set(simulated) == set(after)
 
 
@@ -473,12 +480,12 @@ def _apply(services, commands):
                 service["real_servers"] = state[key]["real_servers"]
             state[key] = service
         elif verb == "-D":
-            key = ipvs.service_key(ipvs._service_identity(rest.split(), line)[0])
+            key = service_key(_service_identity(rest.split(), line)[0])
             assert key in state, line
             del state[key]
         else:
-            ident, rs = ipvs._parse_real_server(rest.split(), line)
-            key, rs_key = ipvs.service_key(ident), ipvs.real_server_key(rs)
+            ident, rs = _parse_real_server(rest.split(), line)
+            key, rs_key = service_key(ident), real_server_key(rs)
             servers = state[key]["real_servers"]
             assert (rs_key in servers) == (verb != "-a"), line
             if verb == "-d":

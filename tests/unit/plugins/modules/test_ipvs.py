@@ -13,7 +13,9 @@ import json
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.anycast.fabric.plugins.module_utils import _ipvs as logic
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.keys import real_server_key, service_key
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.parse import _parse_real_server, _service_identity, parse_save
+from ansible_collections.anycast.fabric.plugins.module_utils._ipvs.render import dump
 from ansible_collections.anycast.fabric.plugins.modules import ipvs as module
 from conftest import call_module
 
@@ -25,7 +27,7 @@ class FakeIpvsadm(object):
     """Keeps a table as ``ipvsadm -S -n`` text and replays -R batches line by line, like ipvsadm 1.31."""
 
     def __init__(self, table="", loaded=True, refuse=()):
-        self.services = logic.parse_save(table)
+        self.services = parse_save(table)
         self.loaded = loaded
         self.refuse = refuse  # batch lines that "fail in the kernel"
         self.calls = []
@@ -33,7 +35,7 @@ class FakeIpvsadm(object):
     def run_command(self, args, data=None, binary_data=False, **_kwargs):
         self.calls.append(args[1:])
         if args[1:] == ["-S", "-n"]:
-            return 0, logic.dump(self.services), ""
+            return 0, dump(self.services), ""
         assert args[1:] == ["-R"] and binary_data and data.endswith("\n")
         rc, errors = 0, []
         for line in data.splitlines():
@@ -48,19 +50,19 @@ class FakeIpvsadm(object):
     def _apply(self, line):
         verb, rest = line.split(" ", 1)
         if verb in ("-A", "-E"):
-            key, svc = next(iter(logic.parse_save("-A " + rest + "\n").items()))
+            key, svc = next(iter(parse_save("-A " + rest + "\n").items()))
             if verb == "-E":
                 svc["real_servers"] = self.services[key]["real_servers"]
             self.services[key] = svc
         elif verb == "-D":
-            del self.services[logic.service_key(logic._service_identity(rest.split(), line)[0])]
+            del self.services[service_key(_service_identity(rest.split(), line)[0])]
         else:
-            ident, rs = logic._parse_real_server(rest.split(), line)
-            servers = self.services[logic.service_key(ident)]["real_servers"]
+            ident, rs = _parse_real_server(rest.split(), line)
+            servers = self.services[service_key(ident)]["real_servers"]
             if verb == "-d":
-                del servers[logic.real_server_key(rs)]
+                del servers[real_server_key(rs)]
             else:
-                servers[logic.real_server_key(rs)] = rs
+                servers[real_server_key(rs)] = rs
 
 
 @pytest.fixture
@@ -122,7 +124,7 @@ def test_a_half_applied_batch_fails_and_stays_recorded(run, tmp_path):
     assert "Scheduler or persistence engine not found" in result["msg"] and "(rc 0)" in result["msg"]
     # the write-ahead record lists both, so a purge can clean up what was made
     assert record(tmp_path) == ["tcp 198.51.100.79:80", "tcp 198.51.100.80:80"]
-    purged = run(FakeIpvsadm(logic.dump(fake.services)), services=[], purge=True)
+    purged = run(FakeIpvsadm(dump(fake.services)), services=[], purge=True)
     assert purged["removed"] == ["tcp 198.51.100.80:80"] and record(tmp_path) == []
 
 
