@@ -15,7 +15,8 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Literal, TypeGuard, overload
 
-from ansible_collections.anycast.fabric.plugins.module_utils import _schema
+from ansible_collections.anycast.fabric.plugins.module_utils import _net_rules, _schema
+from ansible_collections.anycast.fabric.plugins.module_utils._net_rules import unusable_address
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import Problems, key_text
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -49,13 +50,9 @@ MAX_DIGITS = _schema.MAX_DIGITS
 HIDDEN = _schema.HIDDEN
 # Keys that look like secrets: an unknown key named so is reported without its value.
 SECRET_KEY_RE = re.compile(r"pass|secret|key|token|auth|md5|cred", re.IGNORECASE)
-# An IP address or prefix as text: digits, hex, '.', ':' and one '/'. No
-# IPv6 zone ids ('%'): a zone id is free text that would reach the configs.
-ADDRESS_CHARS_RE = re.compile(r"[0-9A-Fa-f.:]{2,45}(/[0-9]{1,3})?")
-
-
-THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
-IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# The address rules (the characters of an address, unusable_address())
+# live in module_utils/_net_rules.py, which the node's
+# health agent runs too: one rule for a VIP on both sides.
 
 
 def hostname_problem(name: object) -> str | None:
@@ -92,40 +89,11 @@ def parse_ip(value: object, kind: str) -> Parsed:
 def _parse_ip(value: str, kind: str) -> Parsed:
     """An ipaddress object from TEXT (kind: 'address', 'interface' or 'network'), or a reason.
 
-    Returns (object, None) or (None, reason). Only the characters an address
-    can hold are accepted: no zone ids, no whitespace, no trailing newline.
+    Returns (object, None) or (None, reason): _net_rules.parse_ip(), the rule
+    the health agent applies too. Only the characters an address can hold are
+    accepted: no zone ids, no whitespace, no trailing newline.
     """
-    if not isinstance(value, str) or not ADDRESS_CHARS_RE.fullmatch(value):
-        if isinstance(value, str) and "%" in value:
-            return None, "has an IPv6 zone id ('%...'): zone ids are not allowed here"
-        return None, "is not an IP address"
-    try:
-        if kind == "address":
-            return ipaddress.ip_address(value), None
-        if kind == "interface":
-            return ipaddress.ip_interface(value), None
-        return ipaddress.ip_network(value, strict=True), None
-    except ValueError as exc:
-        if kind == "network" and "host bits" in str(exc):
-            return None, "has host bits set"
-        return None, "is not a valid IP %s" % ("prefix" if kind == "network" else "address")
-
-
-def unusable_address(address: IPAddress, peering: bool = True) -> str | None:
-    """Why ADDRESS cannot be used to peer (or, peering=False, be announced), or None."""
-    if address.is_unspecified or address.is_loopback or address.is_multicast:
-        return "is an unspecified, loopback or multicast address"
-    if address.version == 4 and address in THIS_NETWORK:
-        return "is in 0.0.0.0/8 ('this network', RFC 1122)"
-    if address.version == 6 and address in IPV4_COMPATIBLE:
-        return "is an IPv4-compatible IPv6 address (::/96, deprecated by RFC 4291)"
-    if address.version == 4 and address.is_reserved:
-        return "is in 240.0.0.0/4 (reserved, includes the broadcast address 255.255.255.255)"
-    if address.version == 6 and address.ipv4_mapped is not None:
-        return "is an IPv4-mapped IPv6 address: use the IPv4 address itself"
-    if address.version == 6 and address.is_link_local:
-        return "is an IPv6 link-local address"
-    return None
+    return _net_rules.parse_ip(value, kind)
 
 
 def is_int(value: object) -> TypeGuard[int]:
