@@ -1,0 +1,459 @@
+# -*- coding: utf-8 -*-
+"""The failover benchmark's events: each drives one fault through the lab and returns what was measured.
+
+An event function takes the probe timeout (or, for the long-lived events,
+the number of connections) and returns the probe's summary, with the event's
+own timeline and counts added. The tables at the end list them per lab.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from failover_lab import (
+    BIRD_CONF,
+    CONFIRM_TIMEOUT,
+    DARK_S,
+    LL_AGENT,
+    LL_NODES,
+    MARKER,
+    NODE_ADDRESS,
+    NODE_TOR,
+    PAIR,
+    QUIET_S,
+    REPO,
+    SITE_A,
+    SPINE_PATHS,
+    UPLINK,
+    docker,
+    env,
+    lab_boot,
+    playbook,
+    restart_frr,
+    routing_config,
+    set_links,
+    sh,
+    wait_for,
+)
+from failover_measure import (
+    LongLived,
+    Probe,
+    answered_by_site,
+    bgpd_pid,
+    bird_sessions,
+    frr_established,
+    healthd_journal,
+    holds_gateway,
+    ll_report,
+    ll_session_drops,
+    marker_at,
+    next_hops,
+    seen_within,
+    since,
+    split_lost,
+    unit_property,
+)
+
+
+# ---------------------------------------------------------------- putting the lab back between repetitions
+
+
+def back_in_ecmp(node):
+    wait_for("%s back in %s's ECMP" % (node, NODE_TOR[node]), lambda: NODE_ADDRESS[node] in next_hops(NODE_TOR[node]))
+    wait_for("all four nodes serving", lambda: len(next_hops("tor1")) == 2 and len(next_hops("tor2")) == 2
+             and len(next_hops("spine1")) == SPINE_PATHS)
+    time.sleep(2)
+
+
+def ll_all_serving():
+    return len(next_hops("tor1")) == 3 and len(next_hops("tor2")) == 2 and len(next_hops("spine1")) == 2
+
+
+def set_bfd(enabled):
+    """Re-converge the lab with BFD on or off (the fabric's own site.yml)."""
+    bgp = {"password": "lab-md5-key", "bfd": enabled}
+    path = os.path.join(REPO, ".build", "bench-failover-bgp.json")
+    with open(path, "w") as handle:
+        json.dump({"fabric_bgp": bgp}, handle)
+    sh("molecule", "converge", "-s", "failover", "--", "--extra-vars", "@" + path, env=env(), cwd=REPO)
+    wait_for("all four nodes serving", lambda: len(next_hops("tor1")) == 2 and len(next_hops("tor2")) == 2)
+
+
+# ---------------------------------------------------------------- one site: a node's service, agent, freeze, drain
+
+
+def event_service(probe_timeout):
+    with Probe(probe_timeout) as probe:
+        docker("exec", "n1", "systemctl", "stop", "lab-http")
+        time.sleep(4)
+    docker("exec", "n1", "systemctl", "start", "lab-http")
+    back_in_ecmp("n1")
+    return probe.summary
+
+
+def event_sigkill(probe_timeout):
+    with Probe(probe_timeout) as probe:
+        docker("exec", "n2", "systemctl", "kill", "--signal=KILL", "anycast-healthd")
+        time.sleep(5)
+    back_in_ecmp("n2")
+    return probe.summary
+
+
+def _freeze(seconds, probe_timeout):
+    with Probe(probe_timeout) as probe:
+        docker("pause", "n3")
+        try:
+            time.sleep(seconds)
+        finally:
+            docker("unpause", "n3")
+        time.sleep(1)
+    back_in_ecmp("n3")
+    return probe.summary
+
+
+def event_silent(probe_timeout):
+    return _freeze(3, probe_timeout)
+
+
+def event_silent_hold(probe_timeout):
+    return _freeze(13, probe_timeout)
+
+
+def event_drain(probe_timeout):
+    with Probe(probe_timeout) as probe:
+        playbook("drain", "fabric_drain=n4", "fabric_drain_linger=2")
+    playbook("undrain", "fabric_drain=n4")
+    back_in_ecmp("n4")
+    return probe.summary
+
+
+# ---------------------------------------------------------------- faults of the daemons and the nodes (scenario failover)
+
+
+def event_bird_kill(probe_timeout):
+    """BIRD on n1 gets SIGKILL; systemd restarts it (Restart= of bird.service and the routing role's drop-in)."""
+    node, tor = "n1", NODE_TOR["n1"]
+    restarts = int(unit_property(node, "bird", "NRestarts") or 0)
+    pid = unit_property(node, "bird", "MainPID")
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        docker("exec", node, "kill", "-KILL", pid)
+        out_s = seen_within(lambda: NODE_ADDRESS[node] not in next_hops(tor), 20, start)
+        wait_for("BIRD restarted on %s" % node, lambda: unit_property(node, "bird", "MainPID") not in ("0", pid)
+                 and unit_property(node, "bird", "ActiveState") == "active", 60)
+        restarted_s = since(start)
+        wait_for("%s back in %s's ECMP" % (node, tor), lambda: NODE_ADDRESS[node] in next_hops(tor), 120)
+        back_s = since(start)
+        time.sleep(1)
+    summary = probe.summary
+    summary.update(out_s=out_s, restarted_s=restarted_s, back_s=back_s,
+                   restarts=int(unit_property(node, "bird", "NRestarts") or 0) - restarts,
+                   restart_policy=unit_property(node, "bird", "Restart"))
+    back_in_ecmp(node)
+    return summary
+
+
+def event_frr_kill_tor(probe_timeout):
+    """bgpd on tor1 gets SIGKILL; watchfrr restarts it and its sessions come back.
+
+    watchfrr waits --min-restart-interval (60 s, doubling up to 600 s) before it
+    restarts a daemon again that it restarted less than that ago, so each
+    repetition starts from a fresh frr.service (restarted outside the measurement).
+    And each starts QUIET_S after that restart, more than the nodes' `error
+    forget time` (fabric_bgp.error_forget_time, 60 s): BIRD doubles its error
+    wait over errors closer together than that, so a kill right after the
+    previous repetition would measure a sequence of crashes, not one.
+    """
+    tor = "tor1"
+    time.sleep(QUIET_S)
+    peers = frr_established(tor)
+    pid = bgpd_pid(tor)
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        docker("exec", tor, "kill", "-KILL", pid)
+        spine_out_s = seen_within(lambda: len(next_hops("spine1")) < SPINE_PATHS, 10, start)
+        wait_for("bgpd restarted on %s" % tor, lambda: bgpd_pid(tor) not in ("", pid)
+                 and docker("exec", tor, "kill", "-0", bgpd_pid(tor), check=False).returncode == 0, 120)
+        restarted_s = since(start)
+        wait_for("every session of %s back" % tor, lambda: frr_established(tor) >= peers, 120)
+        sessions_s = since(start)
+        wait_for("%s back in spine1's ECMP" % tor, lambda: len(next_hops("spine1")) == SPINE_PATHS and len(next_hops(tor)) == 2, 120)
+        back_s = since(start)
+        time.sleep(1)
+    summary = probe.summary
+    summary.update(spine_out_s=spine_out_s, restarted_s=restarted_s, sessions_s=sessions_s, back_s=back_s,
+                   sessions=len(peers), sessions_back=len(frr_established(tor) & peers))
+    # A fresh watchfrr for the next repetition (see the docstring).
+    restart_frr(tor)
+    wait_for("every session of %s back after the frr restart" % tor, lambda: frr_established(tor) >= peers, 120)
+    wait_for("%s back in spine1's ECMP after the frr restart" % tor, lambda: len(next_hops("spine1")) == SPINE_PATHS, 120)
+    back_in_ecmp("n1")
+    return summary
+
+
+def event_frr_kill_node(probe_timeout):
+    """bgpd on n4 (an FRR node) gets SIGKILL; watchfrr restarts it and tor2 routes the VIP to n4 again.
+
+    As in frr_kill_tor, each repetition starts from a fresh frr.service
+    (watchfrr's restart back-off), restarted outside the measurement.
+    """
+    node, tor = "n4", NODE_TOR["n4"]
+    address = NODE_ADDRESS[node]
+    pid = bgpd_pid(node)
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        docker("exec", node, "kill", "-KILL", pid)
+        out_s = seen_within(lambda: address not in next_hops(tor), 20, start)
+        wait_for("bgpd restarted on %s" % node, lambda: bgpd_pid(node) not in ("", pid)
+                 and docker("exec", node, "kill", "-0", bgpd_pid(node), check=False).returncode == 0, 120)
+        restarted_s = since(start)
+        wait_for("%s's session at %s" % (node, tor), lambda: address in frr_established(tor), 120)
+        session_s = since(start)
+        wait_for("%s back in %s's ECMP" % (node, tor), lambda: address in next_hops(tor), 120)
+        back_s = since(start)
+        time.sleep(1)
+    summary = probe.summary
+    summary.update(out_s=out_s, restarted_s=restarted_s, session_s=session_s, back_s=back_s)
+    restart_frr(node)
+    back_in_ecmp(node)
+    return summary
+
+
+def event_tor_dark(probe_timeout):
+    """The VRRP master of rack r1's ToR pair goes dark for DARK_S seconds, then its links come back.
+
+    Both directions move: spine1 (BFD) stops sending the rack's share to it,
+    and the other ToR takes the nodes' gateway (VRRP, advertisements every
+    100 ms). Lost requests are split at the moment the links came back.
+    """
+    masters = [tor for tor in PAIR if holds_gateway(tor)]
+    if len(masters) != 1:
+        sys.exit("expected one VRRP master in %s, found %s" % (PAIR, masters))
+    dark = masters[0]
+    other = [tor for tor in PAIR if tor != dark][0]
+    peers = frr_established(dark)
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        set_links(dark, "down")
+        spine_out_s = seen_within(lambda: UPLINK[dark] not in next_hops("spine1"), 20, start)
+        gateway_s = seen_within(lambda: holds_gateway(other), 20, start)
+        time.sleep(max(0.0, DARK_S - since(start)))
+        restored = time.time()
+        set_links(dark, "up")
+        # The lab's static route went with its link (molecule/shared/containers.yml adds it).
+        docker("exec", dark, "ip", "route", "replace", "10.90.100.0/24", "via", "10.90.0.2")
+        wait_for("every session of %s back" % dark, lambda: frr_established(dark) >= peers, 120)
+        sessions_s = since(start)
+        wait_for("%s back in spine1's ECMP" % dark, lambda: UPLINK[dark] in next_hops("spine1") and len(next_hops("spine1")) == SPINE_PATHS, 120)
+        back_s = since(start)
+        time.sleep(2)
+    summary = probe.summary
+    lost_dark, lost_return = split_lost(summary["lost_probes"], restored - summary["started"])
+    summary.update(spine_out_s=spine_out_s, gateway_s=gateway_s, restored_s=round(restored - start, 2), sessions_s=sessions_s,
+                   back_s=back_s, lost_dark=lost_dark, lost_return=lost_return, sessions=len(peers),
+                   gateway_moved=int(holds_gateway(other)), dark=dark)
+    return summary
+
+
+def event_reboot(probe_timeout):
+    """n1 restarted (docker restart: systemd shuts down and boots); the agent announces after `rise` checks."""
+    node, tor = "n1", NODE_TOR["n1"]
+    address = NODE_ADDRESS[node]
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        docker("restart", node)
+        booted_s = since(start)
+        gone = address not in next_hops(tor)
+        lab_boot(node)
+        lab_s = since(start)
+        session_s = path_s = None
+        while time.time() - start < 180 and path_s is None:
+            if session_s is None and address in frr_established(tor):
+                session_s = since(start)
+            if address in next_hops(tor):
+                path_s = since(start)
+            time.sleep(0.1)
+        if path_s is None:
+            sys.exit("%s never came back in %s's ECMP after its reboot" % (node, tor))
+        time.sleep(1)
+    up, announced = healthd_journal(node, start)
+    summary = probe.summary
+    summary.update(restart_returned_s=booted_s, out_of_ecmp_at_boot=gone, lab_routes_s=lab_s, session_s=session_s,
+                   check_up_s=round(up - start, 2) if up else None, announced_s=round(announced - start, 2) if announced else None,
+                   path_s=path_s, announced_before_healthy=int(bool(announced is None or path_s < announced - start)))
+    back_in_ecmp(node)
+    return summary
+
+
+def event_apply_interrupted(probe_timeout):
+    """The apply of a harmless change on n1 is SIGKILLed between `birdc configure ... timeout` and `confirm`.
+
+    The controller (ansible) and the module on the node are both killed: with
+    the docker connection the module would otherwise run on and confirm (over
+    SSH, the dead controller's session takes it down). BIRD undoes the change by
+    itself after CONFIRM_TIMEOUT seconds.
+    """
+    node, tor = "n1", NODE_TOR["n1"]
+    old = docker("exec", node, "cat", BIRD_CONF).stdout
+    new = old.replace("filter export_ipv4 {\n", "filter export_ipv4 {\n  bgp_community.add((%s));\n" % MARKER.replace(":", ","), 1)
+    if new == old:
+        sys.exit("no `filter export_ipv4 {` in %s's %s" % (node, BIRD_CONF))
+    if marker_at(tor):
+        sys.exit("%s already sees %s before the apply" % (tor, MARKER))
+    not_established = polls = 0
+    with Probe(probe_timeout) as probe:
+        start = time.time()
+        controller = subprocess.Popen(routing_config(node, new), env=env(), stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def reconfigured():
+            if controller.poll() is not None:
+                sys.exit("the apply on %s ended (exit %s) before BIRD was seen reconfigured" % (node, controller.returncode))
+            # The candidate's community at the ToR: BIRD runs it (a changed
+            # `Last reconfiguration` alone once came from the previous repetition).
+            return marker_at(tor)
+
+        try:
+            wait_for("BIRD running the candidate on %s" % node, reconfigured, 120)
+            configured_s = since(start)
+        finally:
+            os.killpg(controller.pid, 9)
+            controller.wait()
+        modules = docker("exec", node, "pgrep", "-f", "AnsiballZ_routing_config", check=False).stdout.split()
+        for pid in modules:
+            docker("exec", node, "kill", "-KILL", pid, check=False)
+        killed_s = since(start)
+        new_s = old_s = None
+        while time.time() - start < CONFIRM_TIMEOUT + 40:
+            sessions, established = bird_sessions(node)
+            polls += 1
+            not_established += int(established < sessions or sessions == 0)
+            if marker_at(tor):
+                new_s = new_s or since(start)
+            elif new_s is not None:
+                old_s = since(start)
+                break
+            time.sleep(0.2)
+        time.sleep(1)
+    sessions, established = bird_sessions(node)
+    disk = docker("exec", node, "cat", BIRD_CONF).stdout
+    summary = probe.summary
+    summary.update(
+        configured_s=configured_s, killed_s=killed_s, new_seen_s=new_s, rolled_back_s=old_s, modules_killed=len(modules),
+        polls=polls, polls_not_established=not_established, sessions=sessions, established=established,
+        running="new" if marker_at(tor) else "old", disk="new" if disk == new else "old" if disk == old else "other")
+    # The same apply again: does it notice that BIRD runs the old configuration?
+    again = sh(*routing_config(node, new), env=env())
+    summary["reapply_changed"] = int("| CHANGED" in again.stdout)
+    summary["running_after_reapply"] = "new" if marker_at(tor) else "old"
+    # Put the old file back (a real apply: configure, post-check, confirm).
+    sh(*routing_config(node, old), env=env())
+    wait_for("the old export community at %s" % tor, lambda: not marker_at(tor), 60)
+    back_in_ecmp(node)
+    return summary
+
+
+# ---------------------------------------------------------------- two sites (scenario global)
+
+
+def event_site_failure(probe_timeout):
+    with Probe(probe_timeout, "client-a") as probe:
+        for node in SITE_A:
+            docker("exec", node, "systemctl", "stop", "lab-http")
+        time.sleep(5)
+    for node in SITE_A:
+        docker("exec", node, "systemctl", "start", "lab-http")
+    wait_for("client-a answered by site a again", lambda: answered_by_site("a"), 300)
+    return probe.summary
+
+
+def event_site_drain(probe_timeout):
+    with Probe(probe_timeout, "client-a") as probe:
+        playbook("drain", "fabric_drain=site_a_nodes", "fabric_drain_force=true", "fabric_drain_linger=2", scenario="global")
+    playbook("undrain", "fabric_drain=site_a_nodes", scenario="global")
+    wait_for("client-a answered by site a again", lambda: answered_by_site("a"), 120)
+    return probe.summary
+
+
+# ---------------------------------------------------------------- long-lived connections (scenario longlived)
+
+
+def ll_event(action, changed, settle, connections):
+    with LongLived(connections) as ll:
+        drops = ll_session_drops()
+        action()
+        settle()
+        time.sleep(2)
+        drops = ll_session_drops() - drops
+    out = ll_report(ll.data, changed, ll.event_start)
+    out["session_drops"] = drops
+    return out
+
+
+def ll_drain(connections):
+    return ll_event(lambda: playbook("drain", "fabric_drain=n1", "fabric_drain_linger=2", scenario="longlived"), "n1",
+                    lambda: None, connections)
+
+
+def ll_undrain(connections):
+    return ll_event(lambda: playbook("undrain", "fabric_drain=n1", scenario="longlived"), "n1",
+                    lambda: wait_for("n1 back in tor1's ECMP", lambda: LL_NODES["n1"] in next_hops("tor1")), connections)
+
+
+def ll_service_down(connections):
+    return ll_event(lambda: docker("exec", "n2", "systemctl", "stop", "lab-http"), "n2",
+                    lambda: wait_for("n2 out of tor1's ECMP", lambda: LL_NODES["n2"] not in next_hops("tor1")), connections)
+
+
+def ll_service_back(connections):
+    return ll_event(lambda: docker("exec", "n2", "systemctl", "start", "lab-http"), "n2",
+                    lambda: wait_for("n2 back in tor1's ECMP", lambda: LL_NODES["n2"] in next_hops("tor1")), connections)
+
+
+def ll_agent_kill(connections):
+    """The agent on tor1 gets SIGKILL: ExecStopPost falls back to main, systemd restarts it (resilient mode only)."""
+    def kill():
+        docker("exec", "tor1", "systemctl", "kill", "--signal=KILL", LL_AGENT)
+        time.sleep(1)
+
+    def restarted():
+        return json.loads(docker("exec", "tor1", "ip", "-json", "route", "show", "table", "200").stdout or "[]")
+
+    return ll_event(kill, "none", lambda: wait_for("the agent's routes back on tor1", restarted, 60), connections)
+
+
+# ---------------------------------------------------------------- the events of each lab
+GLOBAL_EVENTS = [
+    ("site-failure", "site a's service stops on both nodes (far client, two sites)", event_site_failure, "< 1500 ms + one upstream update"),
+    ("site-drain", "anycast.fabric.drain of site a (far client, two sites)", event_site_drain, "0 lost"),
+]
+
+EVENTS = [
+    ("service", "service stops on one node (health agent withdraws)", event_service, "< 1500 ms"),
+    ("sigkill", "health agent killed with SIGKILL (ExecStopPost withdraws)", event_sigkill, "-"),
+    ("silent", "node frozen (docker pause), BFD 100 ms x 3", event_silent, "< 1000 ms"),
+    ("silent-hold", "node frozen, BFD off (hold timer 9 s)", event_silent_hold, "(comparison)"),
+    ("drain", "anycast.fabric.drain of one node", event_drain, "0 lost"),
+    ("bird_kill", "BIRD on a node killed (SIGKILL), restarted by systemd", event_bird_kill, "back in ECMP"),
+    ("frr_kill_tor", "bgpd on a ToR killed (SIGKILL), restarted by watchfrr", event_frr_kill_tor, "every session back"),
+    ("frr_kill_node", "bgpd on an FRR node killed (SIGKILL), restarted by watchfrr", event_frr_kill_node, "back in ECMP"),
+    ("tor_dark", "one ToR of a pair goes dark (every link down), 5 s", event_tor_dark, "rack keeps serving"),
+    ("reboot", "a node rebooted (VIP announced after its checks pass)", event_reboot, "announced after healthy"),
+    ("apply_interrupted", "apply SIGKILLed inside BIRD's configure timeout", event_apply_interrupted, "sessions kept; old or new"),
+]
+
+# Events in pairs: the second puts back what the first changed.
+LL_EVENTS = [
+    ("ll-drain", "drain of one node (n1; rack of 3)", ll_drain),
+    ("ll-undrain", "undrain of that node (= a node added to a rack)", ll_undrain),
+    ("ll-service-down", "another node's service fails (n2; health agent withdraws)", ll_service_down),
+    ("ll-service-back", "that service comes back (n2)", ll_service_back),
+    # Not a fabric event: what the agent's own death costs (resilient mode only, not run by default).
+    ("ll-agent-kill", "the agent on tor1 killed (SIGKILL) and restarted by systemd", ll_agent_kill),
+]
+LL_DEFAULT = ("ll-drain", "ll-undrain", "ll-service-down", "ll-service-back")
+
+
+LL_FIRST = ("ll-drain", "ll-service-down")
