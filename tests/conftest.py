@@ -27,11 +27,11 @@ if str(UNIT_HELPERS) not in sys.path:
 BIN = Path(sys.executable).parent
 
 
-# The health agent as roles/healthcheck deploys it: its package plus the
-# collection's module_utils files it runs (the one health spec and the leaf
-# schema under it), zipped into one zipapp.
-HEALTHD_PACKAGE = REPO / "roles" / "healthcheck" / "files" / "anycast_healthd"
-HEALTHD_SHARED = ("_health_spec.py", "_schema.py")
+# The health agent as roles/healthcheck deploys it: the programs role's
+# package anycast_healthd (the agent's modules plus the copies of the
+# collection's health spec, leaf schema and address rules that
+# scripts/build-node-programs.py keeps in step), zipped into one zipapp.
+HEALTHD_PACKAGE = REPO / "roles" / "programs" / "files" / "anycast_healthd"
 
 
 def build_health_agent(folder):
@@ -41,9 +41,8 @@ def build_health_agent(folder):
     folder = Path(folder)
     source = folder / "src"
     shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(HEALTHD_PACKAGE, source / "anycast_healthd", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in HEALTHD_SHARED:
-        shutil.copy(REPO / "plugins" / "module_utils" / name, source / "anycast_healthd" / name)
+    # Only the *.py files, as the role's fileglob stages them.
+    shutil.copytree(HEALTHD_PACKAGE, source / "anycast_healthd", ignore=lambda _d, names: [n for n in names if not n.endswith(".py")])
     target = folder / "anycast-healthd.pyz"
     zipapp.create_archive(source, target, main="anycast_healthd.cli:run", filter=lambda path: "__pycache__" not in path.parts)
     return source, target

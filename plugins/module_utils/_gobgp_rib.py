@@ -10,10 +10,11 @@ reconcile() makes the global RIB hold exactly those, through the gobgp CLI
 
 - the routing_config module (_gobgp.py GoBGP.push), after every apply and
   rollback, with its own CLI runner (AnsibleModule.run_command);
-- the node program roles/routing/files/gobgp-originate, the ExecStartPost of
-  gobgpd.service: main() after every start (boot, crash, restart), when the
-  RIB is empty. That program is this file plus a __main__ guard, built by
-  scripts/build-gobgp-originate.py; a unit test fails when it is stale.
+- the node program roles/programs/files/gobgp-originate (installed by the
+  routing role), the ExecStartPost of gobgpd.service: main() after every
+  start (boot, crash, restart), when the RIB is empty. That program is this
+  file plus a __main__ guard, built by scripts/build-node-programs.py; a unit
+  test fails when it is stale.
 
 Standard library only and no import from the collection: the node runs this
 file on its own.

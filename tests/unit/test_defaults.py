@@ -140,7 +140,7 @@ def test_the_routing_role_and_routing_config_wait_as_long_for_sessions():
 
 
 def test_the_resilient_ecmp_agent_and_the_tor_role_default_alike():
-    spec = importlib.util.spec_from_file_location("anycast_resilient_ecmp", REPO / "roles" / "tor" / "files" / "anycast-resilient-ecmp.py")
+    spec = importlib.util.spec_from_file_location("anycast_resilient_ecmp", REPO / "roles" / "programs" / "files" / "anycast-resilient-ecmp.py")
     agent = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(agent)
     tor = role_defaults("tor")

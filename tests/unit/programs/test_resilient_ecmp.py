@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: anycast.fabric contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The resilient ECMP agent (roles/tor/files/anycast-resilient-ecmp.py) and the long-lived lab client's report.
+"""The resilient ECMP agent (roles/programs/files/anycast-resilient-ecmp.py) and the long-lived lab client's report.
 
 The agent runs `ip`; here a fake kernel answers its `ip -json` reads and
 records the commands it would run, so the mirroring rules are checked
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[4]
-AGENT = ROOT / "roles" / "tor" / "files" / "anycast-resilient-ecmp.py"
+ROOT = Path(__file__).resolve().parents[3]
+AGENT = ROOT / "roles" / "programs" / "files" / "anycast-resilient-ecmp.py"
 LAB = ROOT / "lab"
 
 

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
-"""The health agent's logic (roles/healthcheck/files/anycast_healthd), without a network.
+"""The health agent's logic (roles/programs/files/anycast_healthd), without a network.
 
 The package is staged and imported exactly as the role deploys it (with the
-collection's _health_spec.py inside; see healthd_package.py). Time is
+collection's _health_spec.py inside, as vendored; see healthd_package.py). Time is
 injected: rise/fall, damping and the main loop are driven by a fake clock and
 a fake interface.
 """
@@ -20,7 +20,9 @@ import pytest
 from ansible_collections.anycast.fabric.plugins.module_utils import _health_spec
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import health, model
 from fabric_factory import small_fabric
-from healthd_package import SPEC, load
+from healthd_package import SPEC, build_script, load
+
+build = build_script()
 
 healthd = load()
 
@@ -83,11 +85,11 @@ class Clock:
 
 
 def test_the_agent_runs_the_controllers_spec_file():
-    """One spec: the agent's _health_spec is the collection's file, byte for byte, and the model uses it."""
-    assert open(healthd.modules.spec.__file__, "rb").read() == SPEC.read_bytes()
+    """One spec: the agent's _health_spec is the collection's file (after the generated header), and the model uses it."""
+    assert open(healthd.modules.spec.__file__, encoding="utf-8").read() == build.vendored("_health_spec.py", SPEC.read_text(encoding="utf-8"))
     # ... and so is the leaf schema it builds its problem reader on.
     schema = sys.modules[healthd.modules.spec.__name__.rpartition(".")[0] + "._schema"]
-    assert open(schema.__file__, "rb").read() == SPEC.with_name("_schema.py").read_bytes()
+    assert open(schema.__file__, encoding="utf-8").read() == build.vendored("_schema.py", SPEC.with_name("_schema.py").read_text(encoding="utf-8"))
     assert issubclass(healthd.modules.spec.Reader, schema.Reader)
     assert health.read_health.__module__ == health.__name__ and health.spec is _health_spec
     assert healthd.modules.config.spec.TIMER_DEFAULTS == health.TIMER_DEFAULTS

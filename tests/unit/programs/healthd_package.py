@@ -3,10 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The health agent as the role deploys it, for the tests.
 
-The role ships roles/healthcheck/files/anycast_healthd/ plus the collection's
-plugins/module_utils/_health_spec.py (the one health spec) and _schema.py (the
-leaf schema under it) into a staging folder
-on the node and builds a zipapp of it. build() does the same here, and the
+The healthcheck role ships roles/programs/files/anycast_healthd/ (the agent's
+modules plus its copies of the collection's plugins/module_utils/_health_spec.py,
+_schema.py and _net_rules.py, kept in step by scripts/build-node-programs.py)
+into a staging folder on the node and builds a zipapp of it. build() does the same here, and the
 tests import the package from the staging folder, so they run exactly the files
 the node runs.
 """
@@ -43,3 +43,13 @@ def load():
                 setattr(merged, name, value)
     merged.VERSION = importlib.import_module("anycast_healthd").VERSION
     return merged
+
+
+def build_script():
+    """scripts/build-node-programs.py as a module (it vendors the shared files into the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_node_programs", REPO / "scripts" / "build-node-programs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
