@@ -128,6 +128,9 @@ def test_hand_written_config_gets_defaults():
 
 
 HEALTH = {"checks": [{"type": "tcp", "port": 80}]}
+INTERFACE_RULE = "an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)"
+NOT_HOST = "vips[0].prefix: must be a host route (/32): an anycast VIP is one address, not '198.51.100.0/24'"
+LOOPBACK = "is an unspecified, loopback or multicast address"
 CHECKS_REQUIRED = "is required: a list of one or more checks (tcp, http, https, exec, ipvs, kubernetes), all of which must pass"
 
 
@@ -136,12 +139,12 @@ CHECKS_REQUIRED = "is required: a list of one or more checks (tcp, http, https, 
     [
         ({"schema": 2}, "schema: this agent reads schema 1, not 2 (agent and configuration come from different releases)"),
         ({"interfaces": "lo"}, "config: unknown option(s) interfaces (known: interface, metrics_listen, metrics_textfile, schema, state_file, vips)"),
-        ({"interface": "a-very-long-interface"}, "interface: must be an interface name (1-15 characters), not 'a-very-long-interface'"),
+        ({"interface": "a-very-long-interface"}, "interface: must be %s, not 'a-very-long-interface'" % INTERFACE_RULE),
         ({"state_file": "state.json"}, "state_file: must be an absolute path, not 'state.json'"),
         ({"metrics_listen": "localhost:9474"}, "metrics_listen: 'localhost' is not an IP address"),
         ({"metrics_listen": "127.0.0.1:http"}, "metrics_listen: 'http' is not a port number"),
-        ({"vips": [{"prefix": "198.51.100.0/24", "health": HEALTH}]}, "vips[0].prefix: must be a host address (/32 or /128), not '198.51.100.0/24'"),
-        ({"vips": [{"prefix": "127.0.0.2", "health": HEALTH}]}, "vips[0].prefix: 127.0.0.2 cannot be a VIP (loopback, unspecified, multicast or link-local)"),
+        ({"vips": [{"prefix": "198.51.100.0/24", "health": HEALTH}]}, NOT_HOST),
+        ({"vips": [{"prefix": "127.0.0.2", "health": HEALTH}]}, "vips[0].prefix: cannot be announced: it " + LOOPBACK + ", not '127.0.0.2'"),
         (
             {"vips": [{"prefix": "198.51.100.10", "health": HEALTH}, {"prefix": "198.51.100.10/32", "health": HEALTH}]},
             "vips[1].prefix: 198.51.100.10/32 is listed twice",

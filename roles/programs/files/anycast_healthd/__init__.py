@@ -19,10 +19,12 @@ that adds or removes the addresses of the VIPs it manages:
 * the agent re-asserts its view every second, so an address removed or added
   behind its back (by hand, by another tool) is put back the way health says.
 
-The package (deployed as a zipapp by the role anycast.fabric.healthcheck):
+The package (roles/programs/files/anycast_healthd, deployed as a zipapp by the
+role anycast.fabric.healthcheck):
 
-* _health_spec: the health spec, the very file the controller validates with
-  (plugins/module_utils/_health_spec.py of the collection, shipped in the zipapp);
+* _health_spec, _schema, _net_rules: the controller's own health spec, leaf
+  schema and address/interface rules (plugins/module_utils of the collection),
+  copied here by scripts/build-node-programs.py: do not edit them here;
 * config: the agent's configuration file; checks: the checks; state: rise/fall,
   damping and the VIPs; announcer: the VIP interface; metrics: Prometheus;
   notify: systemd; agent: the main loop; cli: the command line.

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: anycast.fabric contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The agent's configuration file, validated with the shared health spec."""
+"""The agent's configuration file, validated with the shared health spec and address rules."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import ipaddress
 import json
 
 from anycast_healthd import _health_spec as spec
+from anycast_healthd import _net_rules
 
 CONFIG_SCHEMA = 1
 DEFAULT_CONFIG = "/etc/anycast-fabric/healthd.json"
@@ -86,8 +87,10 @@ def parse_config(data):
     if schema != CONFIG_SCHEMA:
         _fail("schema", "this agent reads schema %d, not %r (agent and configuration come from different releases)" % (CONFIG_SCHEMA, schema))
     interface = data.get("interface", "lo")
-    if not isinstance(interface, str) or not 1 <= len(interface) <= 15 or "/" in interface or any(c.isspace() for c in interface):
-        _fail("interface", "must be an interface name (1-15 characters), not %r" % interface)
+    # The model's rule for fabric_vip_interface (module_utils/_net_rules.py).
+    problem = _net_rules.interface_problem(interface)
+    if problem:
+        _fail("interface", "%s, not %r" % (problem, interface))
     config = {"interface": interface, "state_file": data.get("state_file") or DEFAULT_STATE_FILE, "metrics_listen": None, "metrics_textfile": None}
     for key in ("state_file", "metrics_textfile"):
         value = data.get(key) or config[key]
@@ -117,16 +120,14 @@ def parse_config(data):
 
 
 def host_route(value, where="prefix"):
-    """'198.51.100.10' or '198.51.100.10/32' -> '198.51.100.10/32' (and /128 for IPv6)."""
-    try:
-        iface = ipaddress.ip_interface(value) if isinstance(value, str) else None
-    except ValueError:
-        iface = None
-    if iface is None or iface.network.prefixlen != iface.max_prefixlen:
-        _fail(where, "must be a host address (/32 or /128), not %r" % (value,))
-    if iface.ip.is_loopback or iface.ip.is_unspecified or iface.ip.is_multicast or iface.ip.is_link_local:
-        _fail(where, "%s cannot be a VIP (loopback, unspecified, multicast or link-local)" % iface.ip)
-    return "%s/%d" % (iface.ip.compressed, iface.max_prefixlen)
+    """'198.51.100.10' or '198.51.100.10/32' -> '198.51.100.10/32' (and /128 for IPv6).
+
+    The model's rule for a VIP of fabric_vips (module_utils/_net_rules.py), with its reasons.
+    """
+    network, reason = _net_rules.host_route(value)
+    if network is None:
+        _fail(where, "%s, not %r" % (reason, value))
+    return str(network)
 
 
 def load_config(path):
