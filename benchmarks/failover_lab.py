@@ -85,7 +85,6 @@ def playbook(name, *extra, scenario="failover"):
     return sh(*(args + ["anycast.fabric." + name]), env=env())
 
 
-
 def wait_for(what, condition, timeout=120):
     start = time.time()
     while time.time() - start < timeout:

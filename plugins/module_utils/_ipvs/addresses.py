@@ -76,4 +76,3 @@ def normalize_netmask(value, family):
         network = ipaddress.IPv4Network("0.0.0.0/%d" % check_int(text.lstrip("/"), "persistence_netmask", 0, 32))
     mask = str(network.netmask)
     return None if mask == "255.255.255.255" else mask
-

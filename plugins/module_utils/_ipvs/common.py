@@ -32,4 +32,3 @@ def flag_names(bits, scheduler):
         if bits & bit:
             names.append(named.get(bit, name))
     return names
-

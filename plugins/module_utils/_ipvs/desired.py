@@ -35,7 +35,6 @@ def _flags(names, scheduler):
     return bits
 
 
-
 def normalize_service(spec):
     """A service as the module's user wrote it (module argument dict) -> normalised service."""
     if not isinstance(spec, dict):
@@ -173,4 +172,3 @@ def normalize_services(specs):
             raise IpvsError("service %s is listed twice" % key)
         services[key] = svc
     return services
-

@@ -172,4 +172,3 @@ def parse_save(text):
         else:
             raise IpvsError("%s: not a service (-A) or real server (-a) line" % where)
     return services
-

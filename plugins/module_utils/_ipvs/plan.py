@@ -123,4 +123,3 @@ def mismatches(expected, current):
         elif not same_service(want, have):
             problems.append("%s is %r, wanted %r" % (key, dump({key: have}).strip(), dump({key: want}).strip()))
     return problems
-

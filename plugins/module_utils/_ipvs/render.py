@@ -64,4 +64,3 @@ def dump(services, keys=None):
         lines.append(service_line(svc))
         lines.extend(real_server_line(svc, rs) for rs in sorted_real_servers(svc))
     return "".join(line + "\n" for line in lines)
-
