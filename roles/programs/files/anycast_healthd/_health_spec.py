@@ -9,16 +9,19 @@ One file, two users:
 
 * the controller (plugins/plugin_utils/model/health.py) validates `fabric_vips[i].health`
   with read_health() and its own problem reader (host, path, value, reason);
-* the node's health agent (roles/healthcheck/files/anycast_healthd) runs the very
-  same file: the role ships it into the agent's zipapp, and the agent validates its
+* the node's health agent (roles/programs/files/anycast_healthd) runs the very
+  same file: scripts/build-node-programs.py copies it into the agent's package
+  (a unit test fails when the copy is stale), and the agent validates its
   configuration with read_health() and the small Reader below.
 
 Standard library only, Python 3.9+ (the agent runs with the node's python3); the
-one import from the collection is _schema (the base problem reader), which the
-role ships beside this file.
+one import from the collection is _schema (the base problem reader and Field),
+which is copied beside this file.
 
-The tables (CHECK_FIELDS, TIMER_FIELDS, DAMPING_FIELDS) hold every key's type,
-range, default and meaning; doc_rows() lists them for the docs.
+Every key is a _schema.Field (CHECK_FIELDS, TIMER_FIELDS, DAMPING_FIELDS,
+HEALTH_FIELDS): its type, range, unit, default and meaning. read_health()
+checks values against them and SCHEMA_TABLES are docs/health.md's tables
+(scripts/data-model.py).
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -29,35 +32,14 @@ import re
 import shlex
 
 # The collection's leaf schema: beside this file both in module_utils and in
-# the agent's zipapp (the role ships the two files together).
+# the agent's package (scripts/build-node-programs.py copies the two together).
 from . import _schema
 
 __metaclass__ = type
 
+Field, Table, REQUIRED = _schema.Field, _schema.Table, _schema.REQUIRED
+
 CHECK_TYPES = ("tcp", "http", "https", "exec", "ipvs", "kubernetes")
-
-# About one second from a dead service to its withdrawal: a refused
-# connection fails at once, so the third failure in a row comes 600-900 ms
-# after the death; a hung service costs one timeout more (at most ~1.15 s).
-# rise 3 keeps one lucky answer from announcing a VIP that is still sick.
-TIMER_DEFAULTS = {"interval_ms": 300, "timeout_ms": 250, "rise": 3, "fall": 3}
-# (low, high, unit in messages)
-TIMER_LIMITS = {"interval_ms": (50, 600000, " milliseconds"), "timeout_ms": (10, 600000, " milliseconds"), "rise": (1, 100, ""), "fall": (1, 100, "")}
-
-# RFC 2439-style damping of the VIP's health: every fall (healthy -> sick)
-# adds `penalty`, which halves every `half_life_s`; at `suppress` the VIP is
-# held down, even while healthy, until the penalty decays below `reuse`. The
-# penalty is capped so that no hold lasts longer than `max_hold_s` after the
-# last fall. With these values a VIP is held after three falls within ~20 s,
-# for about a minute, and for at most five minutes however hard it flaps.
-DAMPING_DEFAULTS = {"enabled": True, "penalty": 1000, "suppress": 2000, "reuse": 750, "half_life_s": 30, "max_hold_s": 300}
-DAMPING_LIMITS = {
-    "penalty": (1, 100000, ""),
-    "suppress": (1, 1000000, ""),
-    "reuse": (1, 1000000, ""),
-    "half_life_s": (1, 3600, " seconds"),
-    "max_hold_s": (1, 86400, " seconds"),
-}
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -68,10 +50,171 @@ IPVS_PROTOCOLS = ("tcp", "udp", "sctp")
 MAX_CHECKS = 8
 # An exec check's command line (or the sum of its arguments), in characters.
 MAX_COMMAND = 4096
-PORT_RANGE = (1, 65535)
-STATUS_RANGE = (100, 599)
 
-HEALTH_KEYS = ("checks", "damping")
+# Used with fullmatch only: `$` would let a trailing newline through.
+PATH_RE = re.compile(r"/[\x21-\x7e]{0,1023}")  # printable ASCII, no spaces: it goes verbatim into the request line
+# A Service's namespace (a DNS-1123 label) and name (a DNS-1035 label), as
+# Kubernetes validates them: lower-case letters, digits and '-', at most 63
+# characters each. The model and the agent both match it whole (fullmatch).
+SERVICE_RE = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?/[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
+
+COMMAND_REASON = "must be a command line (a string) or a list of arguments, without control characters, at most %d characters" % MAX_COMMAND
+
+
+def _applies(*kinds):
+    return "checks of type " + ", ".join(kinds)
+
+
+# The keys, declared once (_schema.Field): their type, range, unit, default
+# and meaning. read_health() checks values against them, and
+# scripts/data-model.py writes docs/health.md's tables from them
+# (plugins/plugin_utils/model/health.py registers SCHEMA_TABLES).
+
+# Options of the check types (besides `type` and the timers).
+CHECK_FIELDS = (
+    Field("type", "string", "what the check does", default=REQUIRED, choices=CHECK_TYPES),
+    Field(
+        "host",
+        "address",
+        "where to connect; an IP address, never a name",
+        default=DEFAULT_HOST,
+        restrictions="no IPv6 zone id, not unspecified or multicast; " + _applies("tcp", "http", "https", "kubernetes"),
+    ),
+    Field(
+        "port",
+        "integer",
+        "the port to connect to; kubernetes: the Service's healthCheckNodePort",
+        min=1,
+        max=65535,
+        default_text="`80` (http), `443` (https); **required** for tcp, ipvs, kubernetes",
+        restrictions=_applies("tcp", "http", "https", "ipvs", "kubernetes"),
+    ),
+    Field(
+        "path",
+        "string",
+        "the path of the request",
+        default=DEFAULT_PATH,
+        pattern=PATH_RE,
+        rule="starts with '/', printable ASCII without spaces, at most 1024 characters",
+        message="must be an HTTP path starting with '/', without spaces or non-ASCII characters, at most 1024 characters",
+        restrictions=_applies("http", "https"),
+        doc_type="HTTP path",
+    ),
+    Field(
+        "expect_status",
+        "list",
+        "the statuses that count as up",
+        default=list(DEFAULT_STATUS),
+        items=Field("status", "integer", min=100, max=599),
+        restrictions=_applies("http", "https"),
+        doc_type="integer or list of integers",
+    ),
+    Field(
+        "command",
+        "any",
+        "the program and its arguments; it runs without a shell",
+        default_text="**required** for exec",
+        rule="starts with the program's absolute path; no control characters, at most %d characters" % MAX_COMMAND,
+        restrictions=_applies("exec"),
+        doc_type="command line or list of arguments",
+    ),
+    Field("protocol", "string", "the IPVS service's protocol", default=DEFAULT_PROTOCOL, choices=IPVS_PROTOCOLS, restrictions=_applies("ipvs")),
+    Field(
+        "service",
+        "string",
+        "the Service kube-proxy must answer for",
+        pattern=SERVICE_RE,
+        rule="NAMESPACE/NAME: lower-case letters, digits and '-', at most 63 characters each",
+        message="must be NAMESPACE/NAME of a Kubernetes Service (lower-case letters, digits and '-', at most 63 characters each)",
+        restrictions=_applies("kubernetes"),
+    ),
+    Field(
+        "healthz_port",
+        "integer",
+        "kube-proxy's /healthz port (normally 10256): gates the check on it",
+        min=1,
+        max=65535,
+        restrictions=_applies("kubernetes"),
+    ),
+)
+
+# About one second from a dead service to its withdrawal: a refused
+# connection fails at once, so the third failure in a row comes 600-900 ms
+# after the death; a hung service costs one timeout more (at most ~1.15 s).
+# rise 3 keeps one lucky answer from announcing a VIP that is still sick.
+TIMER_FIELDS = (
+    Field("interval_ms", "integer", "from the start of one run to the start of the next", default=300, min=50, max=600000, unit="ms"),
+    Field(
+        "timeout_ms",
+        "integer",
+        "a run that takes longer fails, even if its answer is good",
+        default=250,
+        min=10,
+        max=600000,
+        unit="ms",
+        restrictions="below the check's `interval_ms`",
+    ),
+    Field("rise", "integer", "successes in a row that bring a check up", default=3, min=1, max=100),
+    Field("fall", "integer", "failures in a row that bring it down", default=3, min=1, max=100),
+)
+
+# RFC 2439-style damping of the VIP's health: every fall (healthy -> sick)
+# adds `penalty`, which halves every `half_life_s`; at `suppress` the VIP is
+# held down, even while healthy, until the penalty decays below `reuse`. The
+# penalty is capped so that no hold lasts longer than `max_hold_s` after the
+# last fall. With these values a VIP is held after three falls within ~20 s,
+# for about a minute, and for at most five minutes however hard it flaps.
+DAMPING_FIELDS = (
+    Field("enabled", "boolean", "damp the VIP's flaps", default=True),
+    Field("penalty", "integer", "added each time the VIP's health falls (healthy to sick)", default=1000, min=1, max=100000),
+    Field("suppress", "integer", "at this penalty the VIP is held down, even while healthy", default=2000, min=1, max=1000000),
+    Field(
+        "reuse",
+        "integer",
+        "the hold ends when the penalty decays below this",
+        default=750,
+        min=1,
+        max=1000000,
+        restrictions="below `suppress`",
+    ),
+    Field("half_life_s", "integer", "the penalty halves in this time", default=30, min=1, max=3600, unit="s"),
+    Field(
+        "max_hold_s",
+        "integer",
+        "no hold lasts longer than this after the last fall",
+        default=300,
+        min=1,
+        max=86400,
+        unit="s",
+        restrictions="long enough for the capped penalty to reach `suppress`",
+    ),
+)
+
+HEALTH_FIELDS = (
+    Field(
+        "checks",
+        "list",
+        "the checks, all of which must pass for the VIP to be announced",
+        default=REQUIRED,
+        doc_type="list of 1-%d mappings" % MAX_CHECKS,
+        restrictions="each check: the keys below",
+    ),
+    Field("damping", "mapping", "flap damping of the VIP's announcement", default_text="the defaults below", restrictions="the keys below"),
+)
+
+HEALTH_TABLE = Table("health", HEALTH_FIELDS)
+CHECK_TABLE = Table("health_checks", CHECK_FIELDS + TIMER_FIELDS)
+DAMPING_TABLE = Table("health_damping", DAMPING_FIELDS)
+SCHEMA_TABLES = (HEALTH_TABLE, CHECK_TABLE, DAMPING_TABLE)
+
+TIMER_DEFAULTS = Table("timers", TIMER_FIELDS).defaults()
+DAMPING_DEFAULTS = DAMPING_TABLE.defaults()
+_FIELD = {field.name: field for field in CHECK_FIELDS + TIMER_FIELDS}
+_DAMPING_FIELD = {field.name: field for field in DAMPING_FIELDS}
+PORT_RANGE = _schema.bounds(_FIELD["port"])
+STATUS_RANGE = _schema.bounds(_FIELD["expect_status"].items)
+
+HEALTH_KEYS = HEALTH_TABLE.names()
 TIMER_KEYS = tuple(TIMER_DEFAULTS)
 # Options of each check type besides `type` and the timers, in output order.
 TYPE_KEYS = {
@@ -88,67 +231,14 @@ TYPE_KEYS = {
     "kubernetes": ("host", "port", "service", "healthz_port"),
 }
 CHECK_KEYS = ("type",) + tuple(sorted({key for keys in TYPE_KEYS.values() for key in keys})) + TIMER_KEYS
-REQUIRED = {"tcp": ("port",), "http": (), "https": (), "exec": ("command",), "ipvs": ("port",), "kubernetes": ("port",)}
-
-# Used with fullmatch only: `$` would let a trailing newline through.
-PATH_RE = re.compile(r"/[\x21-\x7e]{0,1023}")  # printable ASCII, no spaces: it goes verbatim into the request line
-# A Service's namespace (a DNS-1123 label) and name (a DNS-1035 label), as
-# Kubernetes validates them: lower-case letters, digits and '-', at most 63
-# characters each. The model and the agent both match it whole (fullmatch).
-SERVICE_RE = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?/[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
-
-# The documentation of every key: (key, type, applies to, default, meaning).
-# Defaults shown here are the values above; doc_rows() renders them.
-CHECK_FIELDS = (
-    ("type", "string", "every check", None, "required: one of %s" % ", ".join(CHECK_TYPES)),
-    ("host", "IP address", "tcp, http, https, kubernetes", DEFAULT_HOST, "where to connect; an IP address, never a name"),
-    ("port", "integer 1-65535", "tcp, http, https, ipvs, kubernetes", None, "required, except http (80) and https (443); kubernetes: the healthCheckNodePort"),
-    ("path", "HTTP path", "http, https", DEFAULT_PATH, "starts with '/', printable ASCII without spaces, at most 1024 characters"),
-    ("expect_status", "integer 100-599 or a list of them", "http, https", list(DEFAULT_STATUS), "the statuses that count as up"),
-    (
-        "command",
-        "command line or list of arguments",
-        "exec",
-        None,
-        "required; starts with the program's absolute path; runs without a shell; no control characters, at most %d characters" % MAX_COMMAND,
-    ),
-    ("protocol", "string", "ipvs", DEFAULT_PROTOCOL, "one of %s" % ", ".join(IPVS_PROTOCOLS)),
-    ("service", "NAMESPACE/NAME", "kubernetes", None, "the Service kube-proxy must answer for"),
-    ("healthz_port", "integer 1-65535", "kubernetes", None, "kube-proxy's /healthz port (normally 10256): gates the check on it"),
-)
-TIMER_FIELDS = (
-    ("interval_ms", "from the start of one run to the start of the next"),
-    ("timeout_ms", "a run that takes longer fails, even if its answer is good; below interval_ms"),
-    ("rise", "successes in a row that bring a check up"),
-    ("fall", "failures in a row that bring it down"),
-)
-DAMPING_FIELDS = (
-    ("enabled", ""),
-    ("penalty", "added each time the VIP's health falls (healthy to sick)"),
-    ("suppress", "at this penalty the VIP is held down, even while healthy"),
-    ("reuse", "the hold ends when the penalty decays below this"),
-    ("half_life_s", "the penalty halves in this time"),
-    ("max_hold_s", "no hold lasts longer than this after the last fall"),
-)
+REQUIRED_KEYS = {"tcp": ("port",), "http": (), "https": (), "exec": ("command",), "ipvs": ("port",), "kubernetes": ("port",)}
 
 
-def doc_rows():
-    """Every key of a `health` section: a list of {key, type, default, meaning} (docs tables)."""
-    rows = []
-    for key, kind, applies, default, meaning in CHECK_FIELDS:
-        applies = applies if applies == "every check" else "type " + applies
-        rows.append({"key": "checks[].%s" % key, "type": kind, "default": default, "meaning": "%s (%s)" % (meaning, applies)})
-    for key, meaning in TIMER_FIELDS:
-        low, high, unit = TIMER_LIMITS[key]
-        rows.append({"key": "checks[].%s" % key, "type": "integer %d-%d%s" % (low, high, unit), "default": TIMER_DEFAULTS[key], "meaning": meaning})
-    for key, meaning in DAMPING_FIELDS:
-        if key == "enabled":
-            kind = "boolean"
-        else:
-            low, high, unit = DAMPING_LIMITS[key]
-            kind = "integer %d-%d%s" % (low, high, unit)
-        rows.append({"key": "damping.%s" % key, "type": kind, "default": DAMPING_DEFAULTS[key], "meaning": meaning})
-    return rows
+def _integer(reader, path, field, value):
+    """VALUE read as FIELD's integer (its range and unit in the reason), or None."""
+    unit = " " + _schema.UNITS[field.unit] if field.unit else ""
+    low, high = _schema.bounds(field)
+    return reader.integer(path, value, low, high, unit)
 
 
 # Reading ----------------------------------------------------------------------------
@@ -207,14 +297,14 @@ def _read_check(reader, path, raw):
     if raw.get("type") is None:
         reader.fail(path + ".type", None, "is required: one of %s" % ", ".join(CHECK_TYPES))
         return None
-    kind = reader.choice(path + ".type", raw["type"], CHECK_TYPES)
+    kind = reader.choice(path + ".type", raw["type"], _FIELD["type"].choices)
     if kind is None:
         return None
     for key in sorted(k for k in raw if isinstance(k, str)):  # other keys: reported by dict_of
         if key in CHECK_KEYS and key != "type" and key not in TYPE_KEYS[kind] + TIMER_KEYS:
             options = ", ".join(TYPE_KEYS[kind] + TIMER_KEYS)
             reader.fail("%s.%s" % (path, key), raw[key], "does not apply to %s check (its options: %s)" % (_a(kind), options))
-    for key in REQUIRED[kind]:
+    for key in REQUIRED_KEYS[kind]:
         if raw.get(key) is None:
             reader.fail("%s.%s" % (path, key), None, "is required for %s check" % _a(kind))
     check = {"type": kind}
@@ -231,7 +321,7 @@ def _a(kind):
 
 def _host(reader, path, raw, kind):
     if raw is None:
-        return DEFAULT_HOST
+        return _FIELD["host"].default
     try:
         address = ipaddress.ip_address(raw) if isinstance(raw, str) else None
     except ValueError:
@@ -252,28 +342,30 @@ def _host(reader, path, raw, kind):
 def _port(reader, path, raw, kind):
     if raw is None:
         return DEFAULT_PORTS.get(kind)  # required ports were reported already
-    return reader.integer(path, raw, *PORT_RANGE)
+    return _integer(reader, path, _FIELD["port"], raw)
 
 
 def _path(reader, path, raw, kind):
+    field = _FIELD["path"]
     if raw is None:
-        return DEFAULT_PATH
-    if not isinstance(raw, str) or not PATH_RE.fullmatch(raw):
-        reader.fail(path, raw, "must be an HTTP path starting with '/', without spaces or non-ASCII characters, at most 1024 characters")
+        return field.default
+    if not isinstance(raw, str) or not field.pattern.fullmatch(raw):
+        reader.fail(path, raw, field.message)
         return None
     return raw
 
 
 def _expect_status(reader, path, raw, kind):
+    field = _FIELD["expect_status"]
     if raw is None:
-        return list(DEFAULT_STATUS)
+        return _schema.default_value(field)
     if isinstance(raw, (list, tuple)):
         if not raw:
             reader.fail(path, raw, "must list at least one HTTP status code")
             return None
-        codes = [reader.integer("%s[%d]" % (path, index), item, *STATUS_RANGE) for index, item in enumerate(raw)]
+        codes = [_integer(reader, "%s[%d]" % (path, index), field.items, item) for index, item in enumerate(raw)]
     else:
-        codes = [reader.integer(path, raw, *STATUS_RANGE)]
+        codes = [_integer(reader, path, field.items, raw)]
     if None in codes:
         return None
     return sorted(set(codes))
@@ -282,9 +374,6 @@ def _expect_status(reader, path, raw, kind):
 def _control_characters(text):
     """Whether TEXT holds a control character (C0, DEL or C1): a NUL kills exec(), a newline splits a log line."""
     return any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in text)
-
-
-COMMAND_REASON = "must be a command line (a string) or a list of arguments, without control characters, at most %d characters" % MAX_COMMAND
 
 
 def _command(reader, path, raw, kind):
@@ -326,16 +415,18 @@ def _command(reader, path, raw, kind):
 
 
 def _protocol(reader, path, raw, kind):
+    field = _FIELD["protocol"]
     if raw is None:
-        return DEFAULT_PROTOCOL
-    return reader.choice(path, raw, IPVS_PROTOCOLS)
+        return field.default
+    return reader.choice(path, raw, field.choices)
 
 
 def _service(reader, path, raw, kind):
+    field = _FIELD["service"]
     if raw is None:
         return None
-    if not isinstance(raw, str) or not SERVICE_RE.fullmatch(raw):
-        reader.fail(path, raw, "must be NAMESPACE/NAME of a Kubernetes Service (lower-case letters, digits and '-', at most 63 characters each)")
+    if not isinstance(raw, str) or not field.pattern.fullmatch(raw):
+        reader.fail(path, raw, field.message)
         return None
     return raw
 
@@ -343,7 +434,7 @@ def _service(reader, path, raw, kind):
 def _healthz_port(reader, path, raw, kind):
     if raw is None:
         return None  # no gate on kube-proxy's /healthz
-    return reader.integer(path, raw, *PORT_RANGE)
+    return _integer(reader, path, _FIELD["healthz_port"], raw)
 
 
 _READERS = {
@@ -362,7 +453,7 @@ def _read_timers(reader, path, raw):
     timers = dict(TIMER_DEFAULTS)
     for key in TIMER_KEYS:
         if raw.get(key) is not None:
-            timers[key] = reader.integer("%s.%s" % (path, key), raw[key], *TIMER_LIMITS[key])
+            timers[key] = _integer(reader, "%s.%s" % (path, key), _FIELD[key], raw[key])
     interval, timeout = timers["interval_ms"], timers["timeout_ms"]
     if interval is not None and timeout is not None and timeout >= interval:
         # A check still running when the next one is due would delay every
@@ -381,7 +472,8 @@ def _read_damping(reader, path, raw):
         if given.get(key) is None:
             continue
         sub = "%s.%s" % (path, key)
-        damping[key] = reader.boolean(sub, given[key]) if key == "enabled" else reader.integer(sub, given[key], *DAMPING_LIMITS[key])
+        field = _DAMPING_FIELD[key]
+        damping[key] = reader.boolean(sub, given[key]) if field.type == "boolean" else _integer(reader, sub, field, given[key])
     if None in damping.values() or not damping["enabled"]:
         return damping
     if damping["reuse"] >= damping["suppress"]:

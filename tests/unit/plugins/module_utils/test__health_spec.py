@@ -79,12 +79,31 @@ def test_defaults_are_filled_in():
     assert health["damping"] == spec.DAMPING_DEFAULTS
 
 
-def test_doc_rows_cover_every_key_with_its_default():
-    rows = {row["key"]: row for row in spec.doc_rows()}
-    assert set(rows) == {"checks[].%s" % key for key in spec.CHECK_KEYS} | {"damping.%s" % key for key in spec.DAMPING_DEFAULTS}
+def test_the_field_tables_declare_every_key_with_its_default():
+    checks = spec.CHECK_TABLE
+    assert set(checks.names()) == set(spec.CHECK_KEYS) and spec.DAMPING_TABLE.names() == tuple(spec.DAMPING_DEFAULTS)
+    assert spec.HEALTH_TABLE.names() == spec.HEALTH_KEYS == ("checks", "damping")
     for key, default in spec.TIMER_DEFAULTS.items():
-        assert rows["checks[].%s" % key]["default"] == default
-    for key, default in spec.DAMPING_DEFAULTS.items():
-        assert rows["damping.%s" % key]["default"] == default
-    assert rows["checks[].host"]["default"] == spec.DEFAULT_HOST
-    assert all(set(row) == {"key", "type", "default", "meaning"} for row in rows.values())
+        assert checks.field(key).default == default and checks.field(key).type == "integer"
+    assert spec.TIMER_DEFAULTS == {"interval_ms": 300, "timeout_ms": 250, "rise": 3, "fall": 3}
+    assert spec.DAMPING_DEFAULTS == {"enabled": True, "penalty": 1000, "suppress": 2000, "reuse": 750, "half_life_s": 30, "max_hold_s": 300}
+    assert checks.field("host").default == spec.DEFAULT_HOST and checks.field("type").choices == spec.CHECK_TYPES
+    assert checks.field("expect_status").default == [200] and spec.STATUS_RANGE == (100, 599) and spec.PORT_RANGE == (1, 65535)
+    assert (checks.field("interval_ms").unit, spec.DAMPING_TABLE.field("half_life_s").unit) == ("ms", "s")
+
+
+@pytest.mark.parametrize(
+    ("section", "path", "reason"),
+    [
+        ({"checks": [{"type": "tcp", "port": 1, "interval_ms": 49}]}, "h.checks[0].interval_ms", "must be an integer from 50 to 600000 milliseconds"),
+        ({"checks": [{"type": "tcp", "port": 0}]}, "h.checks[0].port", "must be an integer from 1 to 65535"),
+        ({"checks": [{"type": "http", "expect_status": [99]}]}, "h.checks[0].expect_status[0]", "must be an integer from 100 to 599"),
+        ({"checks": [{"type": "tcp", "port": 1}], "damping": {"half_life_s": 0}}, "h.damping.half_life_s", "must be an integer from 1 to 3600 seconds"),
+        ({"checks": [{"type": "ipvs", "port": 1, "protocol": "icmp"}]}, "h.checks[0].protocol", "must be one of: tcp, udp, sctp"),
+        ({"checks": [{"type": "http", "path": "no-slash"}]}, "h.checks[0].path", spec.CHECK_TABLE.field("path").message),
+    ],
+)
+def test_the_reasons_come_from_the_fields(section, path, reason):
+    reader = spec.Reader()
+    assert spec.read_health(reader, "h", section) is None
+    assert [(p, m) for p, _v, m in reader.problems] == [(path, reason)]
