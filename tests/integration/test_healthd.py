@@ -27,7 +27,7 @@ DETECTION_BOUND_S = 1.5
 
 
 def build_agent(folder):
-    """The zipapp as the role builds it: the package plus the collection's health spec and schema."""
+    """The zipapp as the role builds it: the programs role's package (with its copies of the health spec, schema and address rules)."""
     return build_health_agent(folder / "agent")[1]
 
 
