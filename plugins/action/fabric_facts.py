@@ -34,6 +34,6 @@ class ActionModule(ActionBase):
         if error:
             return dict(result, failed=True, msg=error)
         run = fabric_run.write_run(intents, C.DEFAULT_LOCAL_TMP)
-        roles = dict((role, sum(1 for i in intents.values() if i["role"] == role)) for role in fabric_run.ROLES)
+        roles = dict((role, sum(1 for i in intents.values() if i.role == role)) for role in fabric_run.ROLES)
         result.update(changed=False, ansible_facts={"fabric_run": run}, hosts=len(intents), roles=roles)
         return result

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import IntentError, as_intents
 from ansible_collections.anycast.fabric.plugins.plugin_utils.ops import drain
 
 
 def _intents(value, name):
     if not isinstance(value, dict) or not all(isinstance(i, dict) and "role" in i for i in value.values()):
         raise AnsibleFilterError("anycast.fabric.%s expects the mapping of every host's intent" % name)
-    return value
+    try:
+        return as_intents(value)
+    except IntentError as exc:
+        raise AnsibleFilterError("anycast.fabric.%s: %s" % (name, exc)) from None
 
 
 def drain_check(intents, states, targets):

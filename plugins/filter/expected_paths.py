@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import IntentError, as_intent, as_intents
 from ansible_collections.anycast.fabric.plugins.plugin_utils.ops.rollout import expected_paths, rollout
 
 
@@ -15,13 +16,19 @@ def _expected_paths(intent, intents=None, drained=()):
         raise AnsibleFilterError("anycast.fabric.expected_paths expects a host intent (fabric_intent)")
     if drained and intents is None:
         raise AnsibleFilterError("anycast.fabric.expected_paths: with drained nodes, pass intents (every host's intent) too")
-    return expected_paths(intent, intents=intents, drained=drained)
+    try:
+        return expected_paths(as_intent(intent), intents=None if intents is None else as_intents(intents), drained=drained)
+    except IntentError as exc:
+        raise AnsibleFilterError("anycast.fabric.expected_paths: %s" % exc) from None
 
 
 def _rollout(intents, role="node"):
     if not isinstance(intents, dict):
         raise AnsibleFilterError("anycast.fabric.rollout expects the mapping of every host's intent")
-    return rollout(intents, role)
+    try:
+        return rollout(as_intents(intents), role)
+    except IntentError as exc:
+        raise AnsibleFilterError("anycast.fabric.rollout: %s" % exc) from None
 
 
 class FilterModule:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import IntentError, as_intents
 from ansible_collections.anycast.fabric.plugins.plugin_utils.ops import plan
 
 
@@ -14,7 +15,9 @@ def plan_report(intents, observed, hosts=None):
     if not isinstance(intents, dict) or not isinstance(observed, dict):
         raise AnsibleFilterError("anycast.fabric.plan_report expects every host's intent and the per-host check-mode results")
     try:
-        return plan.build(intents, observed, None if hosts is None else [str(h) for h in hosts])
+        return plan.build(as_intents(intents), observed, None if hosts is None else [str(h) for h in hosts])
+    except IntentError as exc:
+        raise AnsibleFilterError("anycast.fabric.plan_report: %s" % exc) from None
     except (KeyError, TypeError) as exc:
         raise AnsibleFilterError("anycast.fabric.plan_report: malformed input (%s)" % exc) from exc
 

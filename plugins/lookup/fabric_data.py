@@ -104,6 +104,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import IntentError, as_intent
 from ansible_collections.anycast.fabric.plugins.plugin_utils.ops import drain
 from ansible_collections.anycast.fabric.plugins.plugin_utils.run import fabric_run
 
@@ -136,7 +137,7 @@ class LookupModule(LookupBase):
         host = self.get_option("host") or (variables or {}).get("inventory_hostname")
         try:
             return [self._read(what, str(run), host)]
-        except fabric_run.RunError as exc:
+        except (fabric_run.RunError, IntentError) as exc:
             raise AnsibleLookupError("anycast.fabric.fabric_data: %s" % exc) from None
 
     def _read(self, what, run, host):
@@ -156,9 +157,10 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError("anycast.fabric.fabric_data: %s is not a fabric host (in no fabric group)" % host)
         if what == "intent":
             return intent
+        intent = as_intent(intent, "intent of %s" % host)
         if what == "daemon":
-            return self._daemon(intent.get("daemon"))
-        if intent.get("role") != "node":
+            return self._daemon(intent.daemon)
+        if intent.role != "node":
             raise AnsibleLookupError("anycast.fabric.fabric_data: undrain_waits: %s is not a fabric node" % host)
         present = [str(p) for p in self.get_option("present") or []]
         return drain.undrain_waits_for(intent, present, lambda tor: fabric_run.tor_uplinks(run, tor))

@@ -16,20 +16,25 @@ __metaclass__ = type
 
 import collections
 import posixpath
+from typing import Any, FrozenSet, Generic, NamedTuple, Optional, Tuple, TypeVar, cast
 
-_FIELDS = ("name", "config_path", "owner", "group", "service", "packages", "capabilities")
 
-
-class DaemonIdentity(collections.namedtuple("DaemonIdentity", _FIELDS)):
+class DaemonIdentity(NamedTuple):
     """One daemon: its name (the value of fabric_daemon), configuration file and its owner, unit, Debian packages, capabilities.
 
     capabilities: a subset of CAPABILITIES, what a fabric may ask of the daemon.
     """
 
-    __slots__ = ()
+    name: str
+    config_path: str
+    owner: str
+    group: str
+    service: str
+    packages: Tuple[str, ...]
+    capabilities: FrozenSet[str]
 
     @property
-    def config_file(self):
+    def config_file(self) -> str:
         """The file's name (rendered/<host>/<config_file> on the controller)."""
         return posixpath.basename(self.config_path)
 
@@ -73,17 +78,21 @@ GOBGP = DaemonIdentity(
 IDENTITIES = collections.OrderedDict((identity.name, identity) for identity in (BIRD, FRR, GOBGP))
 
 
-class IdentityField:
+T = TypeVar("T")
+
+
+class IdentityField(Generic[T]):
     """A class attribute read from the class's ``identity`` record (on the class and on its instances).
 
     A subclass may still set the attribute itself (a test double without an
     identity); a class without an identity reads DEFAULT.
+    T: the type of the record's field (and of DEFAULT).
     """
 
-    def __init__(self, field, default=None):
+    def __init__(self, field: str, default: Optional[T] = None) -> None:
         self.field = field
         self.default = default
 
-    def __get__(self, instance, owner):
+    def __get__(self, instance: Any, owner: type) -> T:
         identity = getattr(owner, "identity", None)
-        return self.default if identity is None else getattr(identity, self.field)
+        return cast(T, self.default if identity is None else getattr(identity, self.field))

@@ -154,7 +154,7 @@ def test_sessions_come_up_and_the_tor_gets_vips_and_pods_with_their_communities(
     web = tor_path(WEB + "/32")
     assert web["community"]["list"] == ["65000:80"]
     assert web["largeCommunity"]["list"] == ["4200000000:1:2"]
-    assert web["origin"] == "IGP" and web["aspath"]["string"] == str(intents()[NODE]["asn"])
+    assert web["origin"] == "IGP" and web["aspath"]["string"] == str(intents()[NODE].asn)
     for prefix in (VIP + "/32", POD, VIP6 + "/128", POD6):
         assert tor_path(prefix) is not None, prefix
 

@@ -191,12 +191,12 @@ def test_plan_of_new_hosts_adds_every_session_and_vip(case, planned):
     assert report["hosts_changed"] == sorted(case.intents)
     for host, intent in case.intents.items():
         entry = report["hosts"][host]
-        assert (entry["role"], entry["daemon"], entry["site"], entry["rack"]) == (intent["role"], intent["daemon"], intent["site"], intent["rack"]), host
+        assert (entry["role"], entry["daemon"], entry["site"], entry["rack"]) == (intent.role, intent.daemon, intent.site, intent.rack), host
         assert entry["config_changed"] and entry["error"] is None, host
-        assert entry["sessions_added"] == sorted({p["address"] for p in intent["peers"]}), host
+        assert entry["sessions_added"] == sorted({p.address for p in intent.peers}), host
         assert entry["sessions_removed"] == [] and entry["sessions_reset"] == [], host
-        if intent["role"] == "node":
-            assert entry["vips_added"] == sorted(v["prefix"] for v in intent["vips"]), host
+        if intent.role == "node":
+            assert entry["vips_added"] == sorted(intent.vip_prefixes()), host
             assert entry["drain"] == case.drain(host), host
     text = json.dumps(report)
     assert PASSWORD not in text, "the plan report shows the BGP key"

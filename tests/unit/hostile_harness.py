@@ -166,11 +166,11 @@ def render_all(intents, password):
     out, failures = {}, []
     for host, intent in intents.items():
         try:
-            text = render.render(intent, password=password if intent["bgp"]["password"] else None)
+            text = render.render(intent, password=password if intent.bgp.password else None)
         except Exception as exc:  # noqa: BLE001
             failures.append("%s: the model accepted the inventory but render() raised %s: %s" % (show(host), type(exc).__name__, show(str(exc))[:300]))
             continue
-        out[host] = Rendered(host, intent["daemon"], render.config_filename(intent), text)
+        out[host] = Rendered(host, intent.daemon, render.config_filename(intent), text)
     return out, failures
 
 

@@ -15,7 +15,7 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.bird import
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.frr import Frr
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.gobgp import GoBGP
 
-DRIVERS = {
+DRIVERS: dict[str, Driver] = {
     driver.name: driver
     for driver in (
         Bird(),
@@ -27,20 +27,20 @@ DRIVERS = {
 __all__ = ["DRIVERS", "Driver", "default_for", "driver", "names", "names_for"]
 
 
-def driver(name):
+def driver(name: str) -> Driver:
     """The driver of daemon NAME; KeyError when there is none."""
     return DRIVERS[name]
 
 
-def names():
+def names() -> tuple[str, ...]:
     return tuple(DRIVERS)
 
 
-def names_for(role):
+def names_for(role: str) -> tuple[str, ...]:
     """The daemons a host of fabric ROLE may run, in registry order."""
     return tuple(name for name, drv in DRIVERS.items() if role in drv.roles)
 
 
-def default_for(role):
+def default_for(role: str) -> str:
     """The daemon a host of fabric ROLE runs when fabric_daemon is not set."""
     return next(name for name, drv in DRIVERS.items() if role in drv.default_for)

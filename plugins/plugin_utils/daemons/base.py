@@ -13,9 +13,23 @@ session. The registry (daemons/__init__.py) lists the drivers.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional
 
-from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import IdentityField
+from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import DaemonIdentity, IdentityField
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import HIDDEN
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent
+
+if TYPE_CHECKING:  # the model imports the drivers: only the checker reads these
+    from jinja2 import Environment
+
+    from ansible_collections.anycast.fabric.plugins.plugin_utils.model.hosts import Host
+    from ansible_collections.anycast.fabric.plugins.plugin_utils.model.model import Fabric
+
+# (capability, variable path, value): what a host's configuration needs (Driver.requirements).
+Requirement = tuple[str, str, Any]
+# (variable path, value, reason): a capability the daemon lacks (Driver.problems).
+Problem = tuple[str, Any, str]
 
 # Capabilities a driver may declare, and what each lets a fabric use.
 CAPABILITIES = {
@@ -29,13 +43,14 @@ CAPABILITIES = {
 }
 
 
-def diff_lines(diff):
+def diff_lines(diff: Optional[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
     """Added and removed lines of a routing_config diff ({before, after} texts)."""
     if not diff:
         return [], []
     before = (diff.get("before") or "").splitlines()
     after = (diff.get("after") or "").splitlines()
-    added, removed = [], []
+    added: list[str] = []
+    removed: list[str] = []
     for line in difflib.unified_diff(before, after, lineterm="", n=0):
         if line.startswith(("+++", "---", "@@")):
             continue
@@ -48,29 +63,29 @@ class Driver:
 
     # The daemon's record in module_utils/_daemon_identity.py, which the host's
     # daemon class reads too: name, configuration file, packages, service, capabilities.
-    identity = None
-    name = IdentityField("name", "")
-    config_file = IdentityField("config_file", "")  # the rendered file's name (rendered/<host>/<config_file>)
-    config_path = IdentityField("config_path", "")  # where it lives on the host
-    packages = IdentityField("packages", ())  # Debian packages the routing role installs
-    service = IdentityField("service", "")  # the systemd unit the routing role keeps running
-    capabilities = IdentityField("capabilities", frozenset())  # keys of CAPABILITIES
+    identity: Optional[DaemonIdentity] = None
+    name: IdentityField[str] = IdentityField("name", "")
+    config_file: IdentityField[str] = IdentityField("config_file", "")  # the rendered file's name (rendered/<host>/<config_file>)
+    config_path: IdentityField[str] = IdentityField("config_path", "")  # where it lives on the host
+    packages: IdentityField[tuple[str, ...]] = IdentityField("packages", ())  # Debian packages the routing role installs
+    service: IdentityField[str] = IdentityField("service", "")  # the systemd unit the routing role keeps running
+    capabilities: IdentityField[frozenset[str]] = IdentityField("capabilities", frozenset())  # keys of CAPABILITIES
     # Fabric roles (node, tor, spine) that may run this daemon, and those it is the default for.
-    roles = frozenset()
-    default_for = frozenset()
+    roles: frozenset[str] = frozenset()
+    default_for: frozenset[str] = frozenset()
     template = ""  # the Jinja2 template in plugin_utils/render/templates
     # How the plan report introduces RV(commands) of routing_config (None: the daemon has no preview).
-    commands_title = None
+    commands_title: Optional[str] = None
 
-    def view(self, intent):
+    def view(self, intent: Intent) -> dict[str, Any]:
         """The daemon-specific decisions for INTENT, as a dict the template lays out."""
         raise NotImplementedError
 
-    def render(self, env, intent, password):
+    def render(self, env: Environment, intent: Intent, password: Optional[str]) -> str:
         """The configuration text. ENV: the renderer's Jinja2 environment; PASSWORD: the key or None."""
         return env.get_template(self.template).render(i=intent, v=self.view(intent), password=password)
 
-    def resets(self, intent, observed):
+    def resets(self, intent: Intent, observed: Mapping[str, Any]) -> set[str]:
         """Peer addresses of live sessions that the observed change would re-establish.
 
         OBSERVED: {"config": routing_config result, "bgp": bgp_info result}.
@@ -79,10 +94,10 @@ class Driver:
         sessions = (observed.get("bgp") or {}).get("sessions") or []
         return set(s["peer"] for s in sessions)
 
-    def requirements(self, host, fabric):
+    def requirements(self, host: Host, fabric: Fabric) -> list[Requirement]:
         """(capability, variable path, value) for everything HOST's configuration would need."""
         bgp = fabric.bgp
-        needs = []
+        needs: list[Requirement] = []
         for key in ("bfd", "ttl_security", "graceful_restart"):
             if bgp.get(key):
                 needs.append((key, "fabric_bgp.%s" % key, True))
@@ -97,10 +112,10 @@ class Driver:
             needs.append(("drain", "fabric_daemon", self.name))
         return needs
 
-    def problems(self, host, fabric):
+    def problems(self, host: Host, fabric: Fabric) -> list[Problem]:
         """(variable path, value, reason) for each capability HOST would need that this daemon lacks."""
-        found = []
-        seen = set()
+        found: list[Problem] = []
+        seen: set[tuple[str, str]] = set()
         for capability, path, value in self.requirements(host, fabric):
             if capability in self.capabilities or (capability, path) in seen:
                 continue
@@ -113,7 +128,7 @@ class Driver:
             found.append((path, value, reason))
         return found
 
-    def facts(self):
+    def facts(self) -> dict[str, Any]:
         """What the routing role needs (lookup('anycast.fabric.fabric_data', 'daemon'))."""
         return {
             "name": self.name,

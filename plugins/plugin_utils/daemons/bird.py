@@ -6,31 +6,34 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILY_TAG
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import BIRD
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver, diff_lines
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent
 
 # BIRD session options: a change re-establishes the session (not just a policy update).
 BIRD_RESET = re.compile(r"^\s*(?:hold time|keepalive time|password|neighbor|source address|local as|ttl security|graceful restart)\b")
 _BLOCK = re.compile(r"^(template bgp|protocol bgp) (\S+)")
 
 
-def _bird_community(value):
+def _bird_community(value: str) -> str:
     return "(%s)" % ",".join(value.split(":"))
 
 
-def bird_view(intent):
-    bgp = intent["bgp"]
-    vips = {fam: [v["prefix"] for v in intent["vips"] if v["family"] == fam] for fam in FAMILY_TAG}
-    pods = {fam: [p["prefix"] for p in intent["pod_cidrs"] if p["family"] == fam] for fam in FAMILY_TAG}
-    filters = {}
-    for fam, entries in intent["export_policy"].items():
+def bird_view(intent: Intent) -> dict[str, Any]:
+    bgp = intent.bgp
+    vips = {fam: [v.prefix for v in intent.vips if v.family == fam] for fam in FAMILY_TAG}
+    pods = {fam: [p.prefix for p in intent.pod_cidrs if p.family == fam] for fam in FAMILY_TAG}
+    filters: dict[str, list[dict[str, Any]]] = {}
+    for fam, entries in intent.export_policy.items():
         filters[fam] = [
             {
-                "prefixes": entry["prefixes"],
-                "communities": [_bird_community(c) for c in entry["communities"]],
-                "large_communities": [_bird_community(c) for c in entry["large_communities"]],
+                "prefixes": entry.prefixes,
+                "communities": [_bird_community(c) for c in entry.communities],
+                "large_communities": [_bird_community(c) for c in entry.large_communities],
             }
             for entry in entries
         ]
@@ -38,19 +41,19 @@ def bird_view(intent):
         "vips": {fam: nets for fam, nets in vips.items() if nets},
         "pods": {fam: nets for fam, nets in pods.items() if nets},
         "filters": filters,
-        "bfd": bgp["bfd"],
-        "error_wait": "%d, %d" % tuple(bgp["error_wait_time"]),
+        "bfd": bgp.bfd,
+        "error_wait": "%d, %d" % tuple(bgp.error_wait_time),
     }
 
 
-def bird_reset_protocols(diff, live_names):
+def bird_reset_protocols(diff: Optional[Mapping[str, Any]], live_names: Iterable[str]) -> set[str]:
     """BIRD sessions a change would restart: every session for template changes, else the changed protocol."""
     before = (diff or {}).get("before") or ""
     after = (diff or {}).get("after") or ""
-    names = set()
+    names: set[str] = set()
     added, removed = diff_lines(diff)
     for text, changed in ((before, set(removed)), (after, set(added))):
-        block = None
+        block: Optional[tuple[str, Optional[str]]] = None  # ("template", None) or ("protocol", its name)
         for line in text.splitlines():
             match = _BLOCK.match(line)
             if match:
@@ -60,7 +63,7 @@ def bird_reset_protocols(diff, live_names):
             elif block and line in changed and BIRD_RESET.match(line):
                 if block[0] == "template":
                     names.update(live_names)
-                else:
+                elif block[1] is not None:
                     names.add(block[1])
     return names
 
@@ -71,10 +74,10 @@ class Bird(Driver):
     default_for = frozenset(["node"])
     template = "bird.conf.j2"
 
-    def view(self, intent):
+    def view(self, intent: Intent) -> dict[str, Any]:
         return bird_view(intent)
 
-    def resets(self, intent, observed):
+    def resets(self, intent: Intent, observed: Mapping[str, Any]) -> set[str]:
         # BIRD sessions are named after their protocol.
         sessions = (observed.get("bgp") or {}).get("sessions") or []
         names = bird_reset_protocols((observed.get("config") or {}).get("diff"), [s["name"] for s in sessions])

@@ -6,10 +6,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional, Union
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILY_TAG, GSHUT, GSHUT_LIST, peer_group
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import FRR
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Bgp, Intent, Peer, as_intent
+
+# A prefix-list, route-map, peer-group or neighbor as the template reads it.
+Item = dict[str, Any]
 
 # What FRR 8.x (traditional profile, Debian build) does without being told.
 # `show running-config` hides these values, so a rendered line equal to one of
@@ -30,15 +36,16 @@ FRR_COMMUNITY_NAMES = {GSHUT: "graceful-shutdown"}
 FRR_RESET = re.compile(r"^\s*(?:no )?(?:neighbor (\S+) (?:password|timers|remote-as|update-source|ttl-security|local-as|capability)|(timers bgp))\b")
 
 
-def _non_default(bgp, key):
-    return bgp[key] if bgp[key] != FRR_DEFAULTS[key] else None
+def _non_default(bgp: Bgp, key: str) -> Optional[int]:
+    value: int = getattr(bgp, key)  # one of FRR_DEFAULTS' keys: all integers
+    return value if value != FRR_DEFAULTS[key] else None
 
 
-def _prefix_list(name, family, prefixes):
+def _prefix_list(name: str, family: str, prefixes: Iterable[str]) -> Item:
     return {"name": name, "keyword": "ip" if family == "ipv4" else "ipv6", "prefixes": prefixes}
 
 
-def _route_map_entry(seq, family, prefix_list, communities=(), large_communities=()):
+def _route_map_entry(seq: int, family: str, prefix_list: str, communities: Iterable[str] = (), large_communities: Iterable[str] = ()) -> Item:
     return {
         "seq": seq,
         "match": "ip" if family == "ipv4" else "ipv6",
@@ -48,20 +55,23 @@ def _route_map_entry(seq, family, prefix_list, communities=(), large_communities
     }
 
 
-def frr_view(intent):
+def frr_view(intent: Intent) -> dict[str, Any]:
     """Prefix-lists, route-maps, peer-groups and neighbors of an FRR host.
 
     Peers are grouped by role and address family (NODES-V4, TORS-V6, ...):
     session settings (BFD, password, GTSM) and the outbound policy live on the
     group; what is accepted from each peer is its own prefix-list.
     """
-    bgp = intent["bgp"]
-    prefix_lists, route_maps, groups, neighbors = [], [], {}, []
+    bgp = intent.bgp
+    prefix_lists: list[Item] = []
+    route_maps: list[Item] = []
+    groups: dict[str, Item] = {}
+    neighbors: list[Item] = []
     needs_deny_all = needs_gshut_list = False
 
-    for peer in intent["peers"]:
-        fam = peer["family"]
-        group_name = peer_group(peer["role"], fam)
+    for peer in intent.peers:
+        fam = peer.family
+        group_name = peer_group(peer.role, fam)  # type: ignore[no-untyped-call]  # _contract: not annotated yet
         group = groups.get(group_name)
         if group is None:
             # Upstreams are outside the fabric: none of its session settings
@@ -71,28 +81,28 @@ def frr_view(intent):
                 "family": fam,
                 "route_map_in": None,
                 "route_map_out": None,
-                "fabric": peer["role"] != "upstream",
-                "aggregates": peer.get("aggregates", []),
+                "fabric": peer.role != "upstream",
+                "aggregates": peer.aggregates,
             }
-            if peer["export"]:
+            if peer.export:
                 group["route_map_out"] = _export_route_map(intent, peer, prefix_lists, route_maps)
             else:
                 group["route_map_out"] = "DENY-ALL"
                 needs_deny_all = True
-        neighbor = {
-            "address": peer["address"],
-            "asn": peer["asn"],
+        neighbor: Item = {
+            "address": peer.address,
+            "asn": peer.asn,
             "group": group_name,
             "family": fam,
-            "description": peer["name"],
-            "update_source": peer["local_address"],
+            "description": peer.name,
+            "update_source": peer.local_address,
             "route_map_in": "DENY-ALL",
-            "max_prefixes": peer["max_prefixes"],
+            "max_prefixes": peer.max_prefixes,
         }
-        if peer["accept"]:
+        if peer.accept:
             # Peer ids are unique per host; upper-casing them could merge n1 and N1.
-            name = "FROM-%s" % peer["id"]
-            prefix_lists.append(_prefix_list(name, fam, peer["accept"]))
+            name = "FROM-%s" % peer.id
+            prefix_lists.append(_prefix_list(name, fam, peer.accept))
             # A draining peer's paths stay as a backup but leave ECMP.
             gshut = _route_map_entry(5, fam, name)
             gshut.update(community_list=GSHUT_LIST, local_preference=0)
@@ -103,10 +113,11 @@ def frr_view(intent):
             needs_deny_all = True
         neighbors.append(neighbor)
 
-    redistribute, networks = {}, {}
-    if intent["role"] == "node":
+    redistribute: dict[str, str] = {}
+    networks: dict[str, list[str]] = {}
+    if intent.role == "node":
         for fam, tag in FAMILY_TAG.items():
-            vips = [v["prefix"] for v in intent["vips"] if v["family"] == fam]
+            vips = [v.prefix for v in intent.vips if v.family == fam]
             if vips:
                 # VIPs are announced while their address sits on the VIP
                 # interface (a connected route), so withdrawing the address
@@ -116,13 +127,13 @@ def frr_view(intent):
                 entry = _route_map_entry(10, fam, name)
                 # Only from the VIP interface: the same address elsewhere
                 # (say a LoadBalancer IP on kube-ipvs0) is not a healthy VIP.
-                entry["interface"] = intent["vip_interface"]
+                entry["interface"] = intent.vip_interface
                 route_maps.append({"name": name, "action": "permit", "entries": [entry]})
                 redistribute[fam] = name
-            pods = [p["prefix"] for p in intent["pod_cidrs"] if p["family"] == fam]
+            pods = [p.prefix for p in intent.pod_cidrs if p.family == fam]
             if pods:
                 networks[fam] = pods
-    timers = (bgp["keepalive_time"], bgp["hold_time"])
+    timers = (bgp.keepalive_time, bgp.hold_time)
     if needs_deny_all:
         route_maps.append({"name": "DENY-ALL", "action": "deny", "entries": [{"seq": 10}]})
 
@@ -141,26 +152,26 @@ def frr_view(intent):
         # daemon installs them in the RIB.
         "no_import_check": bool(networks),
         "timers": None if timers == (FRR_DEFAULTS["keepalive_time"], FRR_DEFAULTS["hold_time"]) else timers,
-        "bfd": {"interval": _non_default(bgp, "bfd_interval_ms"), "multiplier": _non_default(bgp, "bfd_multiplier")} if bgp["bfd"] else None,
+        "bfd": {"interval": _non_default(bgp, "bfd_interval_ms"), "multiplier": _non_default(bgp, "bfd_multiplier")} if bgp.bfd else None,
         "bfd_profile": BFD_PROFILE,
-        "ecmp_paths": _non_default(bgp, "ecmp_paths") if intent["role"] != "node" else None,
-        "multipath_relax": intent["role"] != "node",
+        "ecmp_paths": _non_default(bgp, "ecmp_paths") if intent.role != "node" else None,
+        "multipath_relax": intent.role != "node",
     }
 
 
-def _export_route_map(intent, peer, prefix_lists, route_maps):
-    fam = peer["family"]
+def _export_route_map(intent: Intent, peer: Peer, prefix_lists: list[Item], route_maps: list[Item]) -> str:
+    fam = peer.family
     tag = FAMILY_TAG[fam]
-    if peer["role"] == "upstream":
+    if peer.role == "upstream":
         return _upstream_route_map(intent, peer, prefix_lists, route_maps)
-    if intent["role"] == "node":
+    if intent.role == "node":
         # Nodes tag each VIP with its communities: one entry per set of them.
         name = "EXPORT-%s" % tag
-        entries = []
-        for index, entry in enumerate(intent["export_policy"].get(fam, []), start=1):
+        entries: list[Item] = []
+        for index, entry in enumerate(intent.export_policy.get(fam, ()), start=1):
             list_name = "%s-%d" % (name, index)
-            prefix_lists.append(_prefix_list(list_name, fam, entry["prefixes"]))
-            route_map_entry = _route_map_entry(10 * index, fam, list_name, entry["communities"], entry["large_communities"])
+            prefix_lists.append(_prefix_list(list_name, fam, entry.prefixes))
+            route_map_entry = _route_map_entry(10 * index, fam, list_name, entry.communities, entry.large_communities)
             # Redistributed connected routes get origin "incomplete", network
             # statements and BIRD's routes "IGP": left alone, a ToR would
             # prefer BIRD nodes on origin and never ECMP over FRR nodes.
@@ -172,27 +183,27 @@ def _export_route_map(intent, peer, prefix_lists, route_maps):
             # has no entries.
             entries.append({"seq": 10, "action": "deny"})
     else:
-        name = "TO-%s" % peer_group(peer["role"], fam)
-        prefix_lists.append(_prefix_list(name, fam, peer["export"]))
+        name = "TO-%s" % peer_group(peer.role, fam)  # type: ignore[no-untyped-call]
+        prefix_lists.append(_prefix_list(name, fam, peer.export))
         entries = [_route_map_entry(10, fam, name)]
     route_maps.append({"name": name, "action": "permit", "entries": entries})
     return name
 
 
-def _upstream_route_map(intent, peer, prefix_lists, route_maps):
+def _upstream_route_map(intent: Intent, peer: Peer, prefix_lists: list[Item], route_maps: list[Item]) -> str:
     """What a site announces upstream: its VIPs (weighted per VIP where asked) and pod prefixes, tagged with the site's community."""
-    fam = peer["family"]
+    fam = peer.family
     name = "TO-UPSTREAMS-%s" % FAMILY_TAG[fam]
-    communities = [intent["site_community"]] if intent.get("site_community") else []
-    entries = []
-    for index, policy in enumerate(peer["export_policy"], start=1):
+    communities = [intent.site_community] if intent.site_community else []
+    entries: list[Item] = []
+    for index, policy in enumerate(peer.export_policy, start=1):
         list_name = "%s-%d" % (name, index)
-        prefix_lists.append(_prefix_list(list_name, fam, policy["prefixes"]))
+        prefix_lists.append(_prefix_list(list_name, fam, policy.prefixes))
         entry = _route_map_entry(10 * index, fam, list_name, communities)
-        if policy["prepend"]:
-            entry["prepend"] = " ".join([str(intent["asn"])] * policy["prepend"])
-        if policy["med"] is not None:
-            entry["med"] = policy["med"]
+        if policy.prepend:
+            entry["prepend"] = " ".join([str(intent.asn)] * policy.prepend)
+        if policy.med is not None:
+            entry["med"] = policy.med
         entries.append(entry)
     if not entries:
         entries.append({"seq": 10, "action": "deny"})
@@ -200,8 +211,8 @@ def _upstream_route_map(intent, peer, prefix_lists, route_maps):
     return name
 
 
-def _dedupe_by_name(items):
-    seen = {}
+def _dedupe_by_name(items: Iterable[Item]) -> list[Item]:
+    seen: dict[str, Item] = {}
     for item in items:
         seen.setdefault(item["name"], item)
     return sorted(seen.values(), key=lambda item: item["name"])
@@ -214,14 +225,14 @@ class Frr(Driver):
     template = "frr.conf.j2"
     commands_title = "`frr-reload.py` would run:"
 
-    def view(self, intent):
+    def view(self, intent: Intent) -> dict[str, Any]:
         return frr_view(intent)
 
-    def resets(self, intent, observed):
+    def resets(self, intent: Union[Intent, Mapping[str, Any]], observed: Mapping[str, Any]) -> set[str]:
         config = observed.get("config") or {}
         sessions = (observed.get("bgp") or {}).get("sessions") or []
-        groups = dict((p["address"], peer_group(p["role"], p["family"])) for p in intent["peers"])
-        peers = set()
+        groups = dict((p.address, peer_group(p.role, p.family)) for p in as_intent(intent).peers)  # type: ignore[no-untyped-call]
+        peers: set[str] = set()
         for command in config.get("commands") or []:
             match = FRR_RESET.match(command)
             if not match:

@@ -18,6 +18,7 @@ from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.hosts import ROLE_GROUPS
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import SECRET_KEY_RE
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.model import VARIABLES, build
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import Problems, key_text, redact
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.schema import secret_variables
@@ -159,7 +160,7 @@ def problems_message(problems: Problems, what: str = "nothing was rendered or ap
 
 def model(
     task_vars: TaskVars, extra: Iterable[str] = ()
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Plain]], dict[str, list[str]], str | None]:
+) -> tuple[dict[str, Intent], dict[str, dict[str, Plain]], dict[str, list[str]], str | None]:
     """(intents, hostvars, groups, error message or None) for the whole fabric."""
     groups = fabric_groups(task_vars)
     names = sorted({h for members in groups.values() for h in members})

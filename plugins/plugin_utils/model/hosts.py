@@ -8,11 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ansible_collections.anycast.fabric.plugins.module_utils._schema import default_value
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.edge import Edge, read_edge, read_scope
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.health import read_health
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import MAX_COMMUNITIES, carried_fields, shared_keys
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Vip as IntentVip
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import Reader, community, hostname_problem, parse_ip, unusable_address
-from ansible_collections.anycast.fabric.plugins.plugin_utils.model.schema import DEFAULT_SITE, DEFAULT_VIP_INTERFACE, HOST_TABLE, MAX_COMMUNITIES, VIP_TABLE
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.schema import DEFAULT_SITE, DEFAULT_VIP_INTERFACE, HOST_TABLE, VIP_TABLE
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.settings import asn_problem
 
 # Inventory group -> role in the fabric.
@@ -22,6 +25,9 @@ ROLE_GROUPS = (("fabric_nodes", "node"), ("fabric_tors", "tor"), ("fabric_spines
 # and modules read it, it never reaches an intent).
 HOST_VARIABLES = HOST_TABLE.names()
 VIP_KEYS = VIP_TABLE.names()
+# The VIP keys the intent carries (intent.Vip), in declaration order.
+CARRIED = carried_fields(IntentVip)
+SHARED = shared_keys(IntentVip)
 ROLE_LABELS = {"node": "nodes", "tor": "ToRs", "spine": "spines"}
 
 
@@ -30,16 +36,27 @@ class Vip:
     prefix: object  # ipaddress network, always a host route
     path: str
     address_path: str  # path of the address itself: fabric_vips[N] or fabric_vips[N].address
-    name: Optional[str] = None
-    communities: tuple = ()
-    large_communities: tuple = ()
-    health: Optional[dict] = None  # normalised by health.read_health; None: always announced
+    # {key: value} of the keys the intent carries (intent.carried_fields(intent.Vip)), read by _read_vip.
+    carried: dict = field(default_factory=dict)
     sites: Optional[tuple] = None  # announced only from these sites; None: from every site (global)
     prepend: tuple = ()  # ((site, times), ...): AS-path prepends at that site's edge
     med: tuple = ()  # ((site, med), ...): MED at that site's edge
 
+    @property
+    def communities(self):
+        return self.carried.get("communities", ())
+
+    @property
+    def large_communities(self):
+        return self.carried.get("large_communities", ())
+
+    @property
+    def health(self):
+        return self.carried.get("health")  # normalised by health.read_health; None: always announced
+
     def attributes(self):
-        return (self.name, self.communities, self.large_communities, self.sites, self.prepend, self.med)
+        """What every node announcing this VIP must describe alike (per-node keys such as health left out)."""
+        return tuple(self.carried.get(k) for k in SHARED) + (self.sites, self.prepend, self.med)
 
 
 @dataclass
@@ -211,15 +228,31 @@ def _read_vip(reader, path, item):
         return None
     vip = Vip(prefix=prefix, path=path, address_path=address_path)
     before = len(reader.problems)
-    if item.get("name") is not None:
-        vip.name = reader.name(path + ".name", item["name"], "a VIP name")
-    vip.communities = _communities(reader, path + ".communities", item.get("communities"), 2)
-    vip.large_communities = _communities(reader, path + ".large_communities", item.get("large_communities"), 3)
-    vip.health = read_health(reader, path + ".health", item.get("health"))
+    for declaration in CARRIED:
+        read = _CARRIED_READERS.get(declaration.name, _read_carried)
+        vip.carried[declaration.name] = read(reader, "%s.%s" % (path, declaration.name), item.get(declaration.name), declaration)
     vip.sites, vip.prepend, vip.med = read_scope(reader, path, item)
     # A VIP with a rejected attribute is left out altogether, so that other
     # nodes' correct copies are not reported as conflicting with a half of it.
     return vip if len(reader.problems) == before else None
+
+
+def _read_carried(reader, path, raw, declaration):
+    """A carried key read by its declaration alone (leaf types): the normalised value, or its default."""
+    if raw is None:
+        value = default_value(declaration)
+    else:
+        value = reader.field(path, declaration, raw)
+    return tuple(value) if isinstance(value, list) else value
+
+
+# Carried keys that need more than their declaration to be read.
+_CARRIED_READERS = {
+    "name": lambda reader, path, raw, _d: None if raw is None else reader.name(path, raw, "a VIP name"),
+    "communities": lambda reader, path, raw, _d: _communities(reader, path, raw, 2),
+    "large_communities": lambda reader, path, raw, _d: _communities(reader, path, raw, 3),
+    "health": lambda reader, path, raw, _d: read_health(reader, path, raw),
+}
 
 
 def _host_route(reader, path, raw):

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fabric model: validates a whole inventory at once and computes each host's intent.
 
-`build()` is pure: plain dictionaries in, plain dictionaries out. The intent of
-a host is everything its configuration depends on (ASN, router id, peers, what
+`build()` is pure: plain dictionaries in, typed intents out (intent.Intent,
+frozen records; `to_dict()` gives the dictionary form). The intent of a host is everything its configuration depends on (ASN, router id, peers, what
 it accepts and exports, BFD and policy), normalised and sorted, so rendering it
 is a pure function and the same inventory always gives the same configs.
 
@@ -23,7 +23,9 @@ import re
 import zlib
 from collections import Counter, defaultdict
 
-from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILIES, INTENT_SCHEMA
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILIES
+from ansible_collections.anycast.fabric.plugins.module_utils._schema import default_value
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import intent as intent_types
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import rules
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.edge import DEFAULT_ROUTES
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.hosts import HOST_VARIABLES, ROLE_GROUPS, read_host
@@ -261,23 +263,25 @@ def _ident(name):
 
 
 def _peer(peer, version, local, remote, accept=(), export=(), max_prefixes=None):
+    """A peer's attributes; its id is set by _unique_ids once all peers of the host are known."""
     return {
         "name": peer.name,
-        "id": None,  # set by _unique_ids once all peers of the host are known
         "role": peer.role,
         "family": "ipv%d" % version,
         "address": str(remote),
         "local_address": str(local),
         "asn": peer.asn,
-        "accept": [str(p) for p in accept],
-        "export": [str(p) for p in export],
+        "accept": tuple(str(p) for p in accept),
+        "export": tuple(str(p) for p in export),
         "max_prefixes": max_prefixes,
     }
 
 
 def _unique_ids(peers):
+    """The Peer records, each with an identifier unique on its host."""
     # Host names that differ only in punctuation would collide as identifiers.
     used = set()
+    out = []
     for peer in peers:
         base = ident = _ident(peer["name"]) + "_" + ("v4" if peer["family"] == "ipv4" else "v6")
         count = 1
@@ -285,8 +289,8 @@ def _unique_ids(peers):
             count += 1
             ident = "%s_%d" % (base, count)
         used.add(ident)
-        peer["id"] = ident
-    return peers
+        out.append(intent_types.Peer(id=ident, **peer))
+    return tuple(out)
 
 
 def _node_peers(host, racks):
@@ -345,9 +349,9 @@ def _spine_peers(host, racks, fabric):
 def _site_exports(host, racks, version):
     """What a spine announces to its upstreams for one IP version.
 
-    Entries {prefixes, prepend, med}: the VIPs announced in the site, grouped
-    by how this site weighs them, then the pod prefixes (aggregates covering
-    the site's pod CIDRs, and the pod CIDRs no aggregate covers).
+    SiteExport entries: the VIPs announced in the site, grouped by how this
+    site weighs them, then the pod prefixes (aggregates covering the site's
+    pod CIDRs, and the pod CIDRs no aggregate covers). Also the aggregates used.
     """
     vips, pods = {}, set()
     for (site, _rack), members in racks.items():
@@ -362,7 +366,7 @@ def _site_exports(host, racks, version):
     for prefix, vip in vips.items():
         groups[(dict(vip.prepend).get(host.site, 0), dict(vip.med).get(host.site))].append(prefix)
     entries = [
-        {"prefixes": [str(p) for p in sorted(prefixes)], "prepend": prepend, "med": med}
+        intent_types.SiteExport(prefixes=tuple(str(p) for p in sorted(prefixes)), prepend=prepend, med=med)
         for (prepend, med), prefixes in sorted(groups.items(), key=lambda kv: (kv[0][0], -1 if kv[0][1] is None else kv[0][1]))
     ]
     aggregates = [n for n, _path in host.edge.pod_aggregates if n.version == version]
@@ -370,8 +374,8 @@ def _site_exports(host, racks, version):
     loose = [p for p in pods if not any(p.subnet_of(a) for a in aggregates)]
     pod_prefixes = sorted(used) + sorted(loose)
     if pod_prefixes:
-        entries.append({"prefixes": [str(p) for p in pod_prefixes], "prepend": 0, "med": None})
-    return entries, [str(a) for a in sorted(used)]
+        entries.append(intent_types.SiteExport(prefixes=tuple(str(p) for p in pod_prefixes), prepend=0, med=None))
+    return tuple(entries), tuple(str(a) for a in sorted(used))
 
 
 def _upstream_peers(host, racks):
@@ -379,39 +383,45 @@ def _upstream_peers(host, racks):
     for upstream in host.edge.upstreams:
         version = upstream.address.version
         exports, aggregates = _site_exports(host, racks, version)
-        peer = {
-            "name": upstream.name,
-            "id": None,
-            "role": "upstream",
-            "family": "ipv%d" % version,
-            "address": str(upstream.address),
-            "local_address": str(upstream.local),
-            "asn": upstream.asn,
-            "accept": [str(DEFAULT_ROUTES[version])] if upstream.imports == "default" else [],
-            "export": [p for entry in exports for p in entry["prefixes"]],
-            "export_policy": exports,
-            "aggregates": aggregates,
-            "max_prefixes": upstream.max_prefixes,
-        }
-        peers.append(peer)
+        peers.append(
+            {
+                "name": upstream.name,
+                "role": "upstream",
+                "family": "ipv%d" % version,
+                "address": str(upstream.address),
+                "local_address": str(upstream.local),
+                "asn": upstream.asn,
+                "accept": (str(DEFAULT_ROUTES[version]),) if upstream.imports == "default" else (),
+                "export": tuple(p for entry in exports for p in entry.prefixes),
+                "export_policy": exports,
+                "aggregates": aggregates,
+                "max_prefixes": upstream.max_prefixes,
+            }
+        )
     return peers
 
 
+# The per-VIP keys that change an announcement: VIPs equal in all of them share an export entry.
+ANNOUNCEMENT_KEYS = tuple(f.name for f in intent_types.carried_fields(intent_types.Announcement))
+
+
 def _export_policy(host):
-    """Per IP version, the node's announcements grouped by the communities they carry."""
+    """Per IP version, the node's announcements grouped by the announcement keys of their VIPs."""
     policy = {}
+    plain = tuple(default_value(f) for f in intent_types.carried_fields(intent_types.Announcement))
+    plain = tuple(tuple(v) if isinstance(v, list) else v for v in plain)
     for version, family in FAMILIES:
         groups = defaultdict(list)
         for vip in host.vips:
             if vip.prefix.version == version:
-                groups[(vip.communities, vip.large_communities)].append(str(vip.prefix))
+                groups[tuple(vip.carried[k] for k in ANNOUNCEMENT_KEYS)].append(str(vip.prefix))
         for net, _path in host.pod_cidrs:
             if net.version == version:
-                groups[((), ())].append(str(net))
-        entries = [
-            {"prefixes": sorted(prefixes, key=ipaddress.ip_network), "communities": list(c), "large_communities": list(lc)}
-            for (c, lc), prefixes in sorted(groups.items())
-        ]
+                groups[plain].append(str(net))
+        entries = tuple(
+            intent_types.ExportEntry(prefixes=tuple(sorted(prefixes, key=ipaddress.ip_network)), **dict(zip(ANNOUNCEMENT_KEYS, key)))
+            for key, prefixes in sorted(groups.items(), key=lambda kv: tuple((v is not None, v) for v in kv[0]))
+        )
         if entries:
             policy[family] = entries
     return policy
@@ -419,16 +429,24 @@ def _export_policy(host):
 
 def _bgp(fabric):
     bgp = dict(fabric.bgp)
-    bgp["error_wait_time"] = list(bgp["error_wait_time"])
+    bgp["error_wait_time"] = tuple(bgp["error_wait_time"])
     # Intents become host facts, which verbose runs print: the key itself is
     # handed to the renderer separately (see render.render()).
     bgp["password"] = bgp["password"] is not None
-    return bgp
+    return intent_types.Bgp(**bgp)
+
+
+def _vip(vip):
+    return intent_types.Vip(
+        address=str(vip.prefix.network_address),
+        prefix=str(vip.prefix),
+        family="ipv%d" % vip.prefix.version,
+        **vip.carried,
+    )
 
 
 def _intent(host, racks, spines, fabric):
-    intent = {
-        "schema": INTENT_SCHEMA,
+    common = {
         "hostname": host.name,
         "role": host.role,
         "daemon": host.daemon,
@@ -441,29 +459,25 @@ def _intent(host, racks, spines, fabric):
         "bgp": _bgp(fabric),
     }
     if host.role == "node":
-        intent["vip_interface"] = host.vip_interface
-        intent["vips"] = [
-            {
-                "address": str(v.prefix.network_address),
-                "prefix": str(v.prefix),
-                "family": "ipv%d" % v.prefix.version,
-                "name": v.name,
-                "communities": list(v.communities),
-                "large_communities": list(v.large_communities),
-                "health": v.health,
-            }
-            for v in sorted(host.vips, key=lambda v: (v.prefix.version, v.prefix))
-        ]
         pods = sorted((n for n, _path in host.pod_cidrs), key=lambda n: (n.version, n))
-        intent["pod_cidrs"] = [{"prefix": str(n), "family": "ipv%d" % n.version} for n in pods]
-        intent["exports"] = {family: [str(p) for p in host.prefixes(version)] for version, family in FAMILIES}
-        intent["export_policy"] = _export_policy(host)
-        intent["peers"] = _unique_ids(_node_peers(host, racks))
-    elif host.role == "tor":
-        intent["uplink_ipv4"] = str(host.uplink_ipv4) if host.uplink_ipv4 is not None else None
-        intent["uplink_ipv6"] = str(host.uplink_ipv6) if host.uplink_ipv6 is not None else None
-        intent["peers"] = _unique_ids(_tor_peers(host, racks, spines, fabric))
-    else:
-        intent["peers"] = _unique_ids(_spine_peers(host, racks, fabric) + _upstream_peers(host, racks))
-        intent["site_community"] = host.edge.site_community
-    return intent
+        return intent_types.Intent(
+            **common,
+            vip_interface=host.vip_interface,
+            vips=tuple(_vip(v) for v in sorted(host.vips, key=lambda v: (v.prefix.version, v.prefix))),
+            pod_cidrs=tuple(intent_types.PodCidr(prefix=str(n), family="ipv%d" % n.version) for n in pods),
+            exports={family: tuple(str(p) for p in host.prefixes(version)) for version, family in FAMILIES},
+            export_policy=_export_policy(host),
+            peers=_unique_ids(_node_peers(host, racks)),
+        )
+    if host.role == "tor":
+        return intent_types.Intent(
+            **common,
+            uplink_ipv4=str(host.uplink_ipv4) if host.uplink_ipv4 is not None else None,
+            uplink_ipv6=str(host.uplink_ipv6) if host.uplink_ipv6 is not None else None,
+            peers=_unique_ids(_tor_peers(host, racks, spines, fabric)),
+        )
+    return intent_types.Intent(
+        **common,
+        peers=_unique_ids(_spine_peers(host, racks, fabric) + _upstream_peers(host, racks)),
+        site_community=host.edge.site_community,
+    )

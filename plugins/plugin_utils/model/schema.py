@@ -22,9 +22,9 @@ import re
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _schema
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR, DEFAULT_VIP_INTERFACE
-from ansible_collections.anycast.fabric.plugins.module_utils._schema import NO_DEFAULT, REQUIRED, Field, Table
+from ansible_collections.anycast.fabric.plugins.module_utils._schema import REQUIRED, Field, Table
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
-from ansible_collections.anycast.fabric.plugins.plugin_utils.model import edge, health, settings
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import edge, health, intent, settings
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import NAME_RULE
 
 ROLES = ("node", "tor", "spine")
@@ -32,10 +32,6 @@ DEFAULT_SITE = "default"
 # A Linux interface name (at most 15 characters), one word for BIRD and FRR.
 INTERFACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
 INTERFACE_RULE = "an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)"
-# Per VIP and kind (standard, large): FRR's `set community ... additive` line
-# must stay within its 4,096-character line buffer and 256 words (measured
-# with vtysh -C, FRR 8.4.4), with room for the graceful-shutdown community.
-MAX_COMMUNITIES = 64
 _RESERVED = "not 23456 or 65535 (reserved)"
 
 
@@ -207,37 +203,19 @@ HOST_FIELDS = (
 )
 HOST_TABLE = Table("host_variables", HOST_FIELDS, key="Variable", columns=("type", "default", "roles", "restrictions", "description", "example"))
 
+# A VIP's keys: its address, the keys the intent carries (declared on
+# intent.Vip, once), and where it is announced (edge.SCOPE_FIELDS).
 VIP_FIELDS = (
-    Field(
-        "address",
-        "address",
-        "the VIP",
-        default=REQUIRED,
-        rule="a host route: no length, `/32` (IPv4) or `/128` (IPv6); not unspecified, loopback, multicast or link-local",
-    ),
-    Field("name", "name", "recorded in the intent; it is not rendered", default=NO_DEFAULT, rule=NAME_RULE),
-    Field(
-        "communities",
-        "list",
-        "standard communities the VIP is announced with; de-duplicated and sorted numerically",
-        default=[],
-        items=Field("community", "community", doc_type="string `ASN:VALUE`"),
-        restrictions="each part 0-65535; at most %d" % MAX_COMMUNITIES,
-    ),
-    Field(
-        "large_communities",
-        "list",
-        "large communities the VIP is announced with; de-duplicated and sorted numerically",
-        default=[],
-        items=Field("community", "community", doc_type="string `GLOBAL:LOCAL1:LOCAL2`"),
-        restrictions="each part 0-4294967295; at most %d" % MAX_COMMUNITIES,
-    ),
-    Field(
-        "health",
-        "mapping",
-        "the checks that gate the VIP's announcement (see [health.md](health.md)); without it the VIP is always announced",
-        default_text="none",
-    ),
+    (
+        Field(
+            "address",
+            "address",
+            "the VIP",
+            default=REQUIRED,
+            rule="a host route: no length, `/32` (IPv4) or `/128` (IPv6); not unspecified, loopback, multicast or link-local",
+        ),
+    )
+    + intent.carried_fields(intent.Vip)
 ) + edge.SCOPE_FIELDS
 VIP_TABLE = Table("vip_keys", VIP_FIELDS, key="Key", columns=("type", "default", "restrictions", "description"))
 

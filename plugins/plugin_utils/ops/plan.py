@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The plan report: what an apply would change, host by host, and what is risky about it.
 
-Input: every host's intent and, per host, what check mode found
+Input: every host's intent (model.intent.Intent, or its dict form) and, per host, what check mode found
 (`observed`: {host: {"config": routing_config result, "bgp": bgp_info result,
 "error": message or None}}). Output: a dict (plan.json) and its Markdown
 rendering (plan.md), both free of secrets: routing_config masks passwords in
@@ -13,19 +13,22 @@ its diff and commands, and nothing else here reads them.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional, Union
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import IN_SERVICE
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons import DRIVERS, driver
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import diff_lines
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent, as_intents
 
 PLAN_SCHEMA = 1
 
 
-def _host_routes(prefixes):
+def _host_routes(prefixes: Iterable[str]) -> set[str]:
     return set(p for p in prefixes if p.endswith("/32") or p.endswith("/128"))
 
 
-def unified_diff(diff, host):
+def unified_diff(diff: Optional[Mapping[str, Any]], host: str) -> str:
     if not diff:
         return ""
     before = (diff.get("before") or "").splitlines()
@@ -34,27 +37,32 @@ def unified_diff(diff, host):
     return "\n".join(difflib.unified_diff(before, after, fromfile="%s (live)" % header, tofile="%s (planned)" % header, lineterm="", n=3))
 
 
-def _resets(intent, observed):
+def _resets(intent: Intent, observed: Mapping[str, Any]) -> set[str]:
     """Live sessions (peer addresses) the configuration change would re-establish (the daemon's driver decides)."""
-    return driver(intent["daemon"]).resets(intent, observed)
+    return driver(intent.daemon).resets(intent, observed)
 
 
-def build(intents, observed, planned_hosts=None):
+def build(
+    intents: Mapping[str, Union[Intent, Mapping[str, Any]]], observed: Mapping[str, Any], planned_hosts: Optional[Iterable[str]] = None
+) -> dict[str, Any]:
     """The plan of PLANNED_HOSTS (default: every host of INTENTS).
 
     With a subset (--limit), the VIPs the fabric keeps after the change are
     still counted over every node's intent, so moving a VIP to a host outside
     the subset is not reported as a loss.
     """
-    hosts, warnings, errors = {}, [], []
-    live_vips, planned_vips = {}, {}
-    for name, intent in intents.items():
-        if intent["role"] == "node":
-            for vip in intent["vips"]:
-                planned_vips.setdefault(vip["prefix"], set()).add(name)
-    names = sorted(intents) if planned_hosts is None else sorted(set(planned_hosts) & set(intents))
+    typed = as_intents(intents)
+    hosts: dict[str, dict[str, Any]] = {}
+    warnings: list[str] = []
+    errors: list[str] = []
+    live_vips: dict[str, set[str]] = {}
+    planned_vips: dict[str, set[str]] = {}
+    for name, intent in typed.items():
+        for prefix in intent.vip_prefixes():
+            planned_vips.setdefault(prefix, set()).add(name)
+    names = sorted(typed) if planned_hosts is None else sorted(set(planned_hosts) & set(typed))
     for name in names:
-        intent = intents[name]
+        intent = typed[name]
         seen = observed.get(name) or {}
         if seen.get("error"):
             errors.append("%s: %s" % (name, seen["error"]))
@@ -62,13 +70,13 @@ def build(intents, observed, planned_hosts=None):
         bgp = seen.get("bgp") or {}
         sessions = bgp.get("sessions") or []
         added_lines, removed_lines = diff_lines(config.get("diff"))
-        planned_peers = set(p["address"] for p in intent["peers"])
+        planned_peers = set(p.address for p in intent.peers)
         live_peers = set(s["peer"] for s in sessions)
-        entry = {
-            "role": intent["role"],
-            "daemon": intent["daemon"],
-            "site": intent.get("site"),
-            "rack": intent.get("rack"),
+        entry: dict[str, Any] = {
+            "role": intent.role,
+            "daemon": intent.daemon,
+            "site": intent.site,
+            "rack": intent.rack,
             "config_changed": bool(config.get("changed")),
             "lines_added": len(added_lines),
             "lines_removed": len(removed_lines),
@@ -81,8 +89,8 @@ def build(intents, observed, planned_hosts=None):
             "vips_removed": [],
             "error": seen.get("error"),
         }
-        if intent["role"] == "node":
-            planned = set(v["prefix"] for v in intent["vips"])
+        if intent.role == "node":
+            planned = set(intent.vip_prefixes())
             live = _host_routes(bgp.get("exports") or []) if bgp else set()
             if seen.get("drain", IN_SERVICE) != IN_SERVICE:
                 live = planned & live  # a drained node announces nothing: not a removal
@@ -101,15 +109,15 @@ def build(intents, observed, planned_hosts=None):
     for prefix, nodes in sorted(live_vips.items()):
         if not planned_vips.get(prefix):
             warnings.append("VIP %s loses its last node: announced now by %s, by no node after the change" % (prefix, ", ".join(sorted(nodes))))
-    racks = {}
+    racks: dict[tuple[str, Optional[str]], list[str]] = {}
     for name, entry in hosts.items():
         if entry["role"] == "node":
             racks.setdefault((entry["site"], entry["rack"]), []).append(name)
     for (site, rack), members in sorted(racks.items()):
-        live = [(n, p) for n in members for p in _live_established(observed.get(n))]
-        lost = [(n, p) for n, p in live if p in hosts[n]["sessions_removed"] or p in hosts[n]["sessions_reset"]]
-        if live and len(lost) == len(live):
-            warnings.append("rack %s/%s loses all its BGP sessions at once (%d of them removed or reset)" % (site, rack, len(live)))
+        established = [(n, p) for n in members for p in _live_established(observed.get(n))]
+        lost = [(n, p) for n, p in established if p in hosts[n]["sessions_removed"] or p in hosts[n]["sessions_reset"]]
+        if established and len(lost) == len(established):
+            warnings.append("rack %s/%s loses all its BGP sessions at once (%d of them removed or reset)" % (site, rack, len(established)))
     for name, entry in sorted(hosts.items()):
         if entry["sessions_reset"]:
             warnings.append(
@@ -132,12 +140,12 @@ def build(intents, observed, planned_hosts=None):
     }
 
 
-def _live_established(observed):
+def _live_established(observed: Optional[Mapping[str, Any]]) -> list[str]:
     sessions = ((observed or {}).get("bgp") or {}).get("sessions") or []
     return [s["peer"] for s in sessions if s.get("established")]
 
 
-def markdown(plan, title="anycast.fabric plan"):
+def markdown(plan: Mapping[str, Any], title: str = "anycast.fabric plan") -> str:
     out = ["# %s" % title, ""]
     verdict = {
         "no_changes": "**No changes.**",

@@ -13,49 +13,60 @@ from __future__ import annotations
 
 import os
 
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Optional, Union
+
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DRAIN_STATES, GSHUT, IN_SERVICE, INTENT_SCHEMA
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons import DRIVERS, driver
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import ExportEntry, Intent, IntentError
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 
 
-def config_filename(intent):
+def config_filename(intent: Union[Intent, Mapping[str, Any]]) -> str:
     """The rendered file's name for INTENT's daemon (KeyError when it is not an intent)."""
-    return driver(intent["daemon"]).config_file
+    return driver(intent.daemon if isinstance(intent, Intent) else intent["daemon"]).config_file
 
 
 class RenderError(ValueError):
     pass
 
 
-def render(intent, password=None, drain=IN_SERVICE):
+def render(intent: Union[Intent, Mapping[str, Any]], password: Optional[str] = None, drain: str = IN_SERVICE) -> str:
     """The configuration text for one host.
 
     password: the BGP TCP-MD5 key (fabric_bgp.password). Intents only record
     whether a key is set, so that facts never carry it.
     drain: the node's drain state (DRAIN_STATES); routers ignore it.
     """
-    if intent.get("schema") != INTENT_SCHEMA:
-        why = "%s: intent schema %r is not %d: recompute it with anycast.fabric.fabric_facts"
-        raise RenderError(why % (intent.get("hostname"), intent.get("schema"), INTENT_SCHEMA))
-    if intent["bgp"]["password"] and not password:
-        raise RenderError("%s: the fabric uses a BGP password (fabric_bgp.password) but none was given to the renderer" % intent["hostname"])
-    if intent.get("daemon") not in DRIVERS:
-        raise RenderError("%s: daemon %r is not one of %s" % (intent["hostname"], intent.get("daemon"), ", ".join(DRIVERS)))
+    if not isinstance(intent, Intent):
+        if not isinstance(intent, Mapping) or intent.get("schema") != INTENT_SCHEMA:
+            why = "%s: intent schema %r is not %d: recompute it with anycast.fabric.fabric_facts"
+            shown = intent if isinstance(intent, Mapping) else {}
+            raise RenderError(why % (shown.get("hostname"), shown.get("schema"), INTENT_SCHEMA))
+        try:
+            intent = Intent.from_dict(intent, "intent of %s" % intent.get("hostname"))
+        except IntentError as exc:
+            raise RenderError(str(exc)) from None
+    if intent.bgp.password and not password:
+        raise RenderError("%s: the fabric uses a BGP password (fabric_bgp.password) but none was given to the renderer" % intent.hostname)
+    if intent.daemon not in DRIVERS:
+        raise RenderError("%s: daemon %r is not one of %s" % (intent.hostname, intent.daemon, ", ".join(DRIVERS)))
     if drain not in DRAIN_STATES:
-        raise RenderError("%s: drain state %r is not one of %s" % (intent["hostname"], drain, ", ".join(DRAIN_STATES)))
-    secret = password if intent["bgp"]["password"] else None
-    if intent["role"] == "node" and drain != IN_SERVICE:
-        intent = dict(intent, export_policy=drained_export_policy(intent, drain))
-    return driver(intent["daemon"]).render(_environment(), intent, secret)
+        raise RenderError("%s: drain state %r is not one of %s" % (intent.hostname, drain, ", ".join(DRAIN_STATES)))
+    secret = password if intent.bgp.password else None
+    if intent.role == "node" and drain != IN_SERVICE:
+        intent = dataclasses.replace(intent, export_policy=drained_export_policy(intent, drain))
+    return driver(intent.daemon).render(_environment(), intent, secret)
 
 
-_ENV = None
+_ENV: Optional[Environment] = None
 
 
-def _environment():
+def _environment() -> Environment:
     global _ENV
     if _ENV is None:
         _ENV = Environment(
@@ -69,23 +80,23 @@ def _environment():
     return _ENV
 
 
-def drained_export_policy(intent, drain):
+def drained_export_policy(intent: Intent, drain: str) -> dict[str, tuple[ExportEntry, ...]]:
     """The node's export policy in a drain state: VIPs tagged or left out.
 
     Each entry is split into its VIPs and its other prefixes (pod CIDRs), so a
     drain never touches pod routes.
     """
-    vips = set(v["prefix"] for v in intent["vips"])
-    policy = {}
-    for fam, entries in intent["export_policy"].items():
-        changed = []
+    vips = set(intent.vip_prefixes())
+    policy: dict[str, tuple[ExportEntry, ...]] = {}
+    for fam, entries in intent.export_policy.items():
+        changed: list[ExportEntry] = []
         for entry in entries:
-            others = [p for p in entry["prefixes"] if p not in vips]
-            mine = [p for p in entry["prefixes"] if p in vips]
+            others = tuple(p for p in entry.prefixes if p not in vips)
+            mine = tuple(p for p in entry.prefixes if p in vips)
             if others:
-                changed.append(dict(entry, prefixes=others))
+                changed.append(dataclasses.replace(entry, prefixes=others))
             if mine and drain == "draining":
-                communities = entry["communities"] + ([GSHUT] if GSHUT not in entry["communities"] else [])
-                changed.append(dict(entry, prefixes=mine, communities=communities))
-        policy[fam] = changed
+                communities = entry.communities + ((GSHUT,) if GSHUT not in entry.communities else ())
+                changed.append(dataclasses.replace(entry, prefixes=mine, communities=communities))
+        policy[fam] = tuple(changed)
     return policy

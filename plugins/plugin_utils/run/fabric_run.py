@@ -9,7 +9,7 @@ number of hosts. Instead, anycast.fabric.fabric_facts (run once) computes the
 model and writes it here, once:
 
     <run>/manifest.json         schema, host count, roles
-    <run>/hosts/<key>.json      one host's intent (what fabric_intent is set from)
+    <run>/hosts/<key>.json      one host's intent, Intent.to_dict() (what fabric_intent is set from)
     <run>/paths/<key>.json      a ToR's or spine's expected-paths entry (rollout.path_entry)
     <run>/uplinks/<key>.json    a ToR's address at each spine (undrain waits)
     <run>/rollout.json          hosts of each role in rack order, batch sizes
@@ -39,6 +39,10 @@ import json
 import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any, Optional
+
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils.ops.rollout import count_paths, path_index, rollout
 
@@ -51,7 +55,7 @@ class RunError(Exception):
     """The run folder is missing, stale or malformed."""
 
 
-def host_key(name):
+def host_key(name: str) -> str:
     """A file name for host NAME: a digest, so no host name can reach a path."""
     return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -59,22 +63,21 @@ def host_key(name):
 # Derived data -------------------------------------------------------------------
 
 
-def uplinks(intents):
+def uplinks(intents: Mapping[str, Intent]) -> dict[str, dict[str, list[list[str]]]]:
     """{tor: {family: [[spine, the spine's address for that ToR], ...]}}."""
-    out = defaultdict(lambda: defaultdict(list))
+    out: defaultdict[str, defaultdict[str, list[list[str]]]] = defaultdict(lambda: defaultdict(list))
     for name, intent in sorted(intents.items()):
-        if intent.get("role") != "spine":
+        if intent.role != "spine":
             continue
-        for peer in intent.get("peers", []):
-            if peer.get("role") == "tor" and peer.get("address"):
-                out[peer["name"]][peer["family"]].append([name, peer["address"]])
+        for peer in intent.peers_of("tor"):
+            out[peer.name][peer.family].append([name, peer.address])
     return dict((tor, dict(families)) for tor, families in out.items())
 
 
 # Writing -----------------------------------------------------------------------
 
 
-def _dump(path, data):
+def _dump(path: str, data: object) -> None:
     # O_EXCL: never follow or overwrite anything already there.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -82,20 +85,21 @@ def _dump(path, data):
         handle.write(json.dumps(data, sort_keys=True, separators=(",", ":")))
 
 
-def write_run(intents, base):
-    """Write a new run folder under BASE for INTENTS; return its path."""
+def write_run(intents: Mapping[str, Intent], base: str) -> str:
+    """Write a new run folder under BASE for INTENTS ({host: model.intent.Intent}); return its path."""
     run = tempfile.mkdtemp(prefix=RUN_PREFIX, dir=base)  # mode 0700
     for sub in ("hosts", "paths", "uplinks"):
         os.mkdir(os.path.join(run, sub), 0o700)
-    for name, intent in intents.items():
+    plain = dict((name, intent.to_dict()) for name, intent in intents.items())
+    for name, intent in plain.items():
         _dump(os.path.join(run, "hosts", host_key(name) + ".json"), intent)
     for name, entry in path_index(intents).items():
         _dump(os.path.join(run, "paths", host_key(name) + ".json"), entry)
     for name, entry in uplinks(intents).items():
         _dump(os.path.join(run, "uplinks", host_key(name) + ".json"), entry)
     _dump(os.path.join(run, "rollout.json"), dict((role, rollout(intents, role)) for role in ROLES))
-    _dump(os.path.join(run, "intents.json"), intents)
-    roles = dict((role, sum(1 for i in intents.values() if i.get("role") == role)) for role in ROLES)
+    _dump(os.path.join(run, "intents.json"), plain)
+    roles = dict((role, sum(1 for i in intents.values() if i.role == role)) for role in ROLES)
     # Last: a folder without its manifest is incomplete and never read.
     _dump(os.path.join(run, "manifest.json"), {"schema": RUN_SCHEMA, "hosts": len(intents), "roles": roles})
     return run
@@ -105,12 +109,12 @@ def write_run(intents, base):
 
 
 @functools.lru_cache(maxsize=64)
-def _load(path):
+def _load(path: str) -> Any:
     with open(path) as handle:
         return json.load(handle)
 
 
-def check_run(run):
+def check_run(run: object) -> dict[str, Any]:
     """Raise RunError unless RUN is a complete run folder of this schema."""
     if not isinstance(run, str) or not os.path.basename(os.path.normpath(run)).startswith(RUN_PREFIX):
         raise RunError("%r is not an anycast.fabric run folder: run the anycast.fabric.intent role first" % (run,))
@@ -121,12 +125,13 @@ def check_run(run):
             "the run folder %s is gone or incomplete: the fabric model is only kept while the ansible-playbook run"
             " that computed it lasts; run the anycast.fabric.intent role in this run" % run
         ) from None
-    if manifest.get("schema") != RUN_SCHEMA:
-        raise RunError("the run folder %s has schema %r, not %d" % (run, manifest.get("schema"), RUN_SCHEMA))
+    if not isinstance(manifest, dict) or manifest.get("schema") != RUN_SCHEMA:
+        shown = manifest.get("schema") if isinstance(manifest, dict) else manifest
+        raise RunError("the run folder %s has schema %r, not %d" % (run, shown, RUN_SCHEMA))
     return manifest
 
 
-def _record(run, kind, name, default=None):
+def _record(run: str, kind: str, name: str, default: Any = None) -> Any:
     check_run(run)
     path = os.path.join(run, kind, host_key(name) + ".json")
     try:
@@ -137,12 +142,13 @@ def _record(run, kind, name, default=None):
         raise RunError("cannot read %s: %s" % (path, exc)) from None
 
 
-def intent(run, name):
-    """Host NAME's intent, or None when NAME is not a fabric host."""
-    return _record(run, "hosts", name)
+def intent(run: str, name: str) -> Optional[dict[str, Any]]:
+    """Host NAME's intent (its dict form: what fabric_intent is set from), or None when NAME is not a fabric host."""
+    record: Optional[dict[str, Any]] = _record(run, "hosts", name)
+    return record
 
 
-def expected_paths(run, name, drained=()):
+def expected_paths(run: str, name: str, drained: Iterable[str] = ()) -> dict[str, int]:
     """What router NAME should have installed: {prefix: paths} ({} for nodes).
 
     The same count as the expected_paths filter (rollout.count_paths), from
@@ -151,16 +157,16 @@ def expected_paths(run, name, drained=()):
     return count_paths(_record(run, "paths", name, default={}), drained)
 
 
-def rollout_of(run, role="node"):
+def rollout_of(run: str, role: str = "node") -> Any:
     check_run(run)
     return _load(os.path.join(run, "rollout.json"))[role]
 
 
-def tor_uplinks(run, tor):
+def tor_uplinks(run: str, tor: str) -> Any:
     return _record(run, "uplinks", tor, default={})
 
 
-def intents(run):
+def intents(run: str) -> Any:
     """Every intent: for controller-side, once-per-play uses only."""
     check_run(run)
     return _load(os.path.join(run, "intents.json"))

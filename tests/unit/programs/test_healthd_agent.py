@@ -107,7 +107,7 @@ def test_the_intents_health_is_accepted_unchanged():
     ]
     intents, problems = model.build(hostvars, groups)
     assert problems.messages() == []
-    vip = intents["n1"]["vips"][0]
+    vip = intents["n1"].to_dict()["vips"][0]  # the role writes from the intent's dict form (fabric_intent)
     data = {"schema": 1, "interface": "lo", "vips": [{"prefix": vip["prefix"], "name": vip["name"], "health": vip["health"]}]}
     parsed = healthd.parse_config(json.loads(json.dumps(data)))
     assert parsed["vips"] == [{"prefix": "198.51.100.12/32", "name": "web", "checks": vip["health"]["checks"], "damping": vip["health"]["damping"]}]

@@ -44,20 +44,20 @@ def golden():
 
 
 def nodes_of(intents):
-    return sorted(n for n, i in intents.items() if i["role"] == "node")
+    return sorted(n for n, i in intents.items() if i.role == "node")
 
 
 def vips(intent):
-    return set(v["prefix"] for v in intent.get("vips", []))
+    return set(v.prefix for v in intent.vips)
 
 
 def announcers(intents):
     """{(router, prefix): nodes announcing PREFIX to ROUTER}, from the nodes' own exports."""
     out = {}
     for name in nodes_of(intents):
-        for peer in intents[name]["peers"]:
-            for prefix in peer["export"]:
-                out.setdefault((peer["name"], prefix), set()).add(name)
+        for peer in intents[name].peers:
+            for prefix in peer.export:
+                out.setdefault((peer.name, prefix), set()).add(name)
     return out
 
 
@@ -75,22 +75,22 @@ def wanted(intents, name, drained=()):
     prefix to keeps its path: nothing of it is drained).
     """
     intent, drained = intents[name], set(drained)
-    if intent["role"] == "node":
+    if intent.role == "node":
         return {}
     behind = announcers(intents)
     paths = {}
-    for peer in intent["peers"]:
-        if peer["role"] == "upstream":
+    for peer in intent.peers:
+        if peer.role == "upstream":
             continue
-        for prefix in peer["accept"]:
-            if peer["role"] == "node":
-                alive = in_service(intents, peer["name"], prefix, drained)
-            elif peer["role"] == "tor" and behind.get((peer["name"], prefix)):
-                alive = any(in_service(intents, n, prefix, drained) for n in behind[(peer["name"], prefix)])
+        for prefix in peer.accept:
+            if peer.role == "node":
+                alive = in_service(intents, peer.name, prefix, drained)
+            elif peer.role == "tor" and behind.get((peer.name, prefix)):
+                alive = any(in_service(intents, n, prefix, drained) for n in behind[(peer.name, prefix)])
             else:
                 alive = True
             if alive:
-                paths.setdefault(prefix, set()).add(peer["name"])
+                paths.setdefault(prefix, set()).add(peer.name)
     return dict((prefix, len(peers)) for prefix, peers in sorted(paths.items()))
 
 
@@ -105,8 +105,8 @@ def check_fabric(intents, drained_choices, tmp_path):
     """Filter, run folder and the nodes'-side statement agree for every router and drained set."""
     run = fabric_run.write_run(intents, str(tmp_path))
     index = rollout.path_index(intents)
-    assert sorted(index) == sorted(n for n, i in intents.items() if i["role"] in ("tor", "spine"))
-    as_json = json.loads(json.dumps(intents))
+    assert sorted(index) == sorted(n for n, i in intents.items() if i.role in ("tor", "spine"))
+    as_json = json.loads(json.dumps({n: i.to_dict() for n, i in intents.items()}))
     for drained in drained_choices:
         for name in sorted(intents):
             want = wanted(intents, name, drained)
@@ -132,7 +132,7 @@ def test_the_golden_fabric_expects_one_path_per_announcer_and_per_rack_tor(golde
     assert spine["198.51.100.53/32"] == 4  # two ToRs in each of two racks
     assert spine["10.244.1.0/24"] == 2  # both ToRs of rack ams-r1
     for intent in golden.values():
-        if intent["role"] == "node":
+        if intent.role == "node":
             assert rollout.expected_paths(intent) == {}
         else:
             # Nothing from outside the fabric (upstreams' routes) is counted.
@@ -187,7 +187,7 @@ def test_on_every_shape_a_tor_expects_every_announcing_node(case):
     intents, _drained = case
     behind = announcers(intents)
     for name, intent in intents.items():
-        if intent["role"] != "tor":
+        if intent.role != "tor":
             continue
         mine = dict((prefix, len(nodes)) for (tor, prefix), nodes in behind.items() if tor == name)
         assert rollout.expected_paths(intent) == mine

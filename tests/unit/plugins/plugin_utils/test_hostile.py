@@ -242,8 +242,8 @@ def health_path_kept(texts_or_intents):
     """A health path that is accepted goes verbatim into an HTTP request line: printable ASCII, no spaces."""
     failures = []
     for host, intent in texts_or_intents.items():
-        for vip in intent.get("vips", []):
-            for check in (vip.get("health") or {}).get("checks", []):
+        for vip in intent.vips:
+            for check in (vip.health or {}).get("checks", []):
                 path = check.get("path")
                 if path is not None and not re.fullmatch(r"/[\x21-\x7e]*", path):
                     failures.append("%s: health path %s accepted: it would split or corrupt the HTTP request line" % (host, show(path)))

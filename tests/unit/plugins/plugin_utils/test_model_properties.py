@@ -161,8 +161,8 @@ def test_every_exported_prefix_is_accepted_by_the_peer_and_nothing_else(fabric):
     hosts, groups = fabric
     intents = build_ok(hosts, groups)
     for name, intent in intents.items():
-        for peer in intent["peers"]:
-            back = next(p for p in intents[peer["name"]]["peers"] if p["name"] == name and p["family"] == peer["family"])
-            assert (back["address"], back["local_address"]) == (peer["local_address"], peer["address"])
-            assert back["asn"] == intent["asn"]
-            assert peer["export"] == back["accept"]
+        for peer in intent.peers:
+            back = next(p for p in intents[peer.name].peers if p.name == name and p.family == peer.family)
+            assert (back.address, back.local_address) == (peer.local_address, peer.address)
+            assert back.asn == intent.asn
+            assert peer.export == back.accept

@@ -84,7 +84,7 @@ def new_hosts_observed(intents, texts, drains):
             "config": {
                 "changed": True,
                 "commands": [],
-                "diff": {"before": "", "after": mask_secrets(texts[name]), "before_header": "/etc/%s/%s" % (intent["daemon"], render.config_filename(intent))},
+                "diff": {"before": "", "after": mask_secrets(texts[name]), "before_header": "/etc/%s/%s" % (intent.daemon, render.config_filename(intent))},
             },
             "bgp": {},
             "drain": drains.get(name, IN_SERVICE),
@@ -108,17 +108,18 @@ def test_every_shape_builds_renders_and_plans_deterministically(case):
     assert report["hosts_changed"] == sorted(intents)
     for name, intent in intents.items():
         entry = report["hosts"][name]
-        assert entry["sessions_added"] == sorted({p["address"] for p in intent["peers"]})
+        assert entry["sessions_added"] == sorted({p.address for p in intent.peers})
         assert entry["lines_added"] == len(texts[name].splitlines())
-        if intent["role"] == "node":
-            assert entry["vips_added"] == sorted(v["prefix"] for v in intent["vips"])
+        if intent.role == "node":
+            assert entry["vips_added"] == sorted(v.prefix for v in intent.vips)
             assert entry["drain"] == drains[name]
     if shape.password:
         assert shape.password not in json.dumps(report) + markdown
 
     # The same inventory in another order: byte-identical intents, files and plan.
     again = build(fabric, reverse=True)
-    assert json.dumps(again, sort_keys=True) == json.dumps(intents, sort_keys=True)
+    assert again == intents
+    assert json.dumps({n: i.to_dict() for n, i in again.items()}, sort_keys=True) == json.dumps({n: i.to_dict() for n, i in intents.items()}, sort_keys=True)
     texts_again = render_all(shape, again, drains)
     assert texts_again == texts
     report_again = plan.build(again, new_hosts_observed(again, texts_again, drains))

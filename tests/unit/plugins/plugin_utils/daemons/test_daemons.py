@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -54,13 +55,13 @@ def test_every_driver_is_complete(name):
 def test_render_dispatches_to_the_hosts_driver(fabric):
     _hostvars, _groups, intents = fabric
     for intent in intents.values():
-        drv = daemons.driver(intent["daemon"])
+        drv = daemons.driver(intent.daemon)
         assert render.config_filename(intent) == drv.config_file
         assert render.render(intent, password=PASSWORD) == drv.render(render._environment(), intent, PASSWORD)
 
 
 def test_an_unknown_daemon_is_a_render_error_not_a_crash(fabric):
-    intent = dict(fabric[2]["n1"], daemon="quagga")
+    intent = dataclasses.replace(fabric[2]["n1"], daemon="quagga")
     with pytest.raises(render.RenderError, match="daemon 'quagga' is not one of bird, frr"):
         render.render(intent, password=PASSWORD)
     with pytest.raises(KeyError):
@@ -69,7 +70,8 @@ def test_an_unknown_daemon_is_a_render_error_not_a_crash(fabric):
 
 def test_frr_defaults_are_never_rendered(fabric):
     intent = fabric[2]["tor1"]
-    intent = dict(intent, bgp=dict(intent["bgp"], keepalive_time=FRR_DEFAULTS["keepalive_time"], hold_time=FRR_DEFAULTS["hold_time"]))
+    bgp = dataclasses.replace(intent.bgp, keepalive_time=FRR_DEFAULTS["keepalive_time"], hold_time=FRR_DEFAULTS["hold_time"])
+    intent = dataclasses.replace(intent, bgp=bgp)
     assert "timers bgp" not in render.render(intent, password=PASSWORD)
 
 
@@ -78,7 +80,7 @@ def test_the_plan_asks_the_driver_which_sessions_reset(fabric, monkeypatch):
     calls = []
 
     def resets(self, intent, observed):
-        calls.append(intent["hostname"])
+        calls.append(intent.hostname)
         return {"10.1.1.1"}
 
     monkeypatch.setattr(type(daemons.driver("bird")), "resets", resets)
@@ -167,5 +169,5 @@ def test_the_lookup_reads_the_hosts_daemon_from_the_run_folder(lookup, fabric, t
     run = fabric_run.write_run(intents, str(tmp_path))
     for host in ("n1", "n2", "tor1"):
         facts = lookup.run(["daemon"], {"fabric_run": run, "inventory_hostname": host})[0]
-        assert facts == daemons.driver(intents[host]["daemon"]).facts()
+        assert facts == daemons.driver(intents[host].daemon).facts()
     assert lookup.run(["daemon"], {"fabric_run": run}, host="spine1")[0]["service"] == "frr"

@@ -99,7 +99,7 @@ def test_a_gobgp_node_renders_to_toml_that_gobgpd_accepts(tmp_path):
     assert ok, output
     config = tomllib.loads(text)
     assert semantic_problems(config) == []
-    assert config["global"]["config"] == {"as": intent["asn"], "router-id": "10.1.1.21"}
+    assert config["global"]["config"] == {"as": intent.asn, "router-id": "10.1.1.21"}
     # Policies are global (GoBGP applies per-neighbor policies to route-server clients only).
     applied = config["global"]["apply-policy"]["config"]
     assert applied == {

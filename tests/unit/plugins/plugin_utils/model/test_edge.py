@@ -38,17 +38,18 @@ def test_every_host_of_two_sites_parses(tmp_path, intents):
 
 
 def test_a_regional_vip_stays_in_its_sites(intents):
-    assert [v["prefix"] for v in intents["a1"]["vips"]] == ["198.51.100.80/32", "198.51.100.81/32"]
-    assert [v["prefix"] for v in intents["b1"]["vips"]] == ["198.51.100.80/32"]
-    tor_b = [p for p in intents["tor-b"]["peers"] if p["role"] == "node"]
-    assert all("198.51.100.81/32" not in p["accept"] for p in tor_b)
+    assert [v.prefix for v in intents["a1"].vips] == ["198.51.100.80/32", "198.51.100.81/32"]
+    assert [v.prefix for v in intents["b1"].vips] == ["198.51.100.80/32"]
+    tor_b = intents["tor-b"].peers_of("node")
+    assert tor_b
+    assert all("198.51.100.81/32" not in p.accept for p in tor_b)
 
 
 def test_the_edge_exports_vips_and_aggregates_only_and_imports_the_default_route(intents):
-    upstream = next(p for p in intents["spine-a"]["peers"] if p["role"] == "upstream")
-    assert upstream["accept"] == ["0.0.0.0/0"]
-    assert upstream["export"] == ["198.51.100.80/32", "198.51.100.81/32", "10.244.16.0/21"]
-    assert upstream["aggregates"] == ["10.244.16.0/21"]
+    upstream = next(p for p in intents["spine-a"].peers if p.role == "upstream")
+    assert upstream.accept == ("0.0.0.0/0",)
+    assert upstream.export == ("198.51.100.80/32", "198.51.100.81/32", "10.244.16.0/21")
+    assert upstream.aggregates == ("10.244.16.0/21",)
     text = render.render(intents["spine-a"], password=PASSWORD)
     assert " neighbor 10.93.1.3 remote-as 64601" in text
     assert " neighbor UPSTREAMS-V4 route-map TO-UPSTREAMS-V4 out" in text

@@ -273,7 +273,8 @@ def test_a_full_section_is_normalised_with_every_default():
     assert messages == []
     vip = intents["n1"].vips[0]
     assert vip.prefix == "198.51.100.10/32"
-    assert vip.health == {
+    # The dict form: what the health agent is given (the record keeps lists as tuples).
+    assert vip.to_dict()["health"] == {
         "checks": [
             dict({"type": "tcp", "host": "127.0.0.1", "port": 53}, **DEFAULT_TIMERS),
             dict(
@@ -298,7 +299,7 @@ def test_a_full_section_is_normalised_with_every_default():
 def test_minimal_section_gets_default_damping_and_other_vips_stay_without_health():
     intents, messages = build_with(checks({"type": "http"}))
     assert messages == []
-    assert intents["n1"].vips[0].health == {
+    assert intents["n1"].vips[0].to_dict()["health"] == {
         "checks": [dict({"type": "http", "host": "127.0.0.1", "port": 80, "path": "/", "expect_status": [200]}, **DEFAULT_TIMERS)],
         "damping": DEFAULT_DAMPING,
     }

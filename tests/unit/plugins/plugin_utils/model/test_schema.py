@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import HIDDEN, REQUIRED, Field, Table, integer_reason, is_leaf
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
-from ansible_collections.anycast.fabric.plugins.plugin_utils.model import edge, hosts, model, schema, settings
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import edge, hosts, intent, model, schema, settings
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import Reader
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import FABRIC, Problems
 from conftest import REPO
@@ -44,7 +44,7 @@ def test_the_schema_names_exactly_what_the_model_reads():
     assert tuple(hosts.VIP_KEYS) == schema.VIP_TABLE.names()
     assert tuple(model.FABRIC_VARIABLES) == settings.FABRIC_TABLE.names()
     assert model.FABRIC_DEFAULTS == settings.FABRIC_DEFAULTS
-    assert hosts.MAX_COMMUNITIES == schema.MAX_COMMUNITIES
+    assert hosts.MAX_COMMUNITIES == intent.MAX_COMMUNITIES
     assert edge.UPSTREAM_KEYS == edge.UPSTREAM_TABLE.names()
 
 

@@ -124,8 +124,8 @@ def test_base_fabric_is_valid():
     intents, messages = build(*base())
     assert messages == []
     assert sorted(intents) == ["r1-n1", "r1-n2", "r1-tor", "r2-n1", "r2-n2", "r2-tor", "spine1"]
-    assert intents["r1-n1"]["daemon"] == "bird" and intents["r1-n2"]["daemon"] == "frr"
-    assert intents["r1-n1"]["exports"]["ipv6"] == ["2001:db8:ac::53/128", "fd00:244:1::/64"]
+    assert intents["r1-n1"].daemon == "bird" and intents["r1-n2"].daemon == "frr"
+    assert intents["r1-n1"].exports["ipv6"] == ("2001:db8:ac::53/128", "fd00:244:1::/64")
 
 
 # Edits: each returns a function that changes (hostvars, groups) in place ------------

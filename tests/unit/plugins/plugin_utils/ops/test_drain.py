@@ -27,8 +27,8 @@ def serving(intents, **states):
     """Live states: every node in service and announcing its intent, except as given."""
     out = {}
     for name, intent in intents.items():
-        if intent["role"] == "node":
-            exports = [v["prefix"] for v in intent["vips"]] + [p["prefix"] for p in intent["pod_cidrs"]]
+        if intent.role == "node":
+            exports = [v.prefix for v in intent.vips] + [p.prefix for p in intent.pod_cidrs]
             out[name] = {"state": states.get(name, "in_service"), "exports": exports}
     return out
 

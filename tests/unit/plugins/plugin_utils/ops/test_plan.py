@@ -34,10 +34,10 @@ def live(intents, changed=None):
     observed = {}
     for name, intent in intents.items():
         sessions = [
-            {"name": p["id"] if intent["daemon"] == "bird" else p["name"], "peer": p["address"], "established": True, "state": "Established"}
-            for p in intent["peers"]
+            {"name": p.id if intent.daemon == "bird" else p.name, "peer": p.address, "established": True, "state": "Established"}
+            for p in intent.peers
         ]
-        exports = [v["prefix"] for v in intent.get("vips", [])] + [p["prefix"] for p in intent.get("pod_cidrs", [])]
+        exports = [v.prefix for v in intent.vips] + [p.prefix for p in intent.pod_cidrs]
         config = (changed or {}).get(name) or {"changed": False, "commands": [], "diff": None}
         observed[name] = {"config": config, "bgp": {"sessions": sessions, "exports": exports}, "drain": "in_service", "error": None}
     return observed

@@ -112,7 +112,7 @@ def test_render_refuses_to_drop_a_configured_password():
 def test_render_refuses_intents_of_another_schema():
     hosts, groups = small_fabric()
     intents = model.build(hosts, groups)[0]
-    intent = dict(intents["n1"], schema=999)
+    intent = dict(intents["n1"].to_dict(), schema=999)
     with pytest.raises(render.RenderError, match="schema"):
         render.render(intent, password=PASSWORD)
 

@@ -38,9 +38,9 @@ def run(intents, tmp_path):
 
 def test_undrain_waits_from_a_node_record_and_its_tor_uplinks_match_the_whole_fabric(intents, run):
     for name, intent in sorted(intents.items()):
-        if intent["role"] != "node":
+        if intent.role != "node":
             continue
-        present = [v["prefix"] for v in intent["vips"]]
+        present = [v.prefix for v in intent.vips]
         want = drain.undrain_waits(intents, name, present)
         assert drain.undrain_waits_for(fabric_run.intent(run, name), present, lambda tor: fabric_run.tor_uplinks(run, tor)) == want
         assert any(w["router"].startswith("spine") for w in want)  # the spines' waits are there too
@@ -60,8 +60,8 @@ def test_the_run_folder_is_private_holds_every_intent_and_no_key(intents, run):
             stem = f[: -len(".json")]
             assert f.endswith(".json") and (stem in ("manifest", "rollout", "intents") or (len(stem) == 64 and set(stem) <= set("0123456789abcdef")))
     for name, intent in intents.items():
-        assert fabric_run.intent(run, name) == json.loads(json.dumps(intent))
-    assert fabric_run.intents(run) == json.loads(json.dumps(intents))
+        assert fabric_run.intent(run, name) == json.loads(json.dumps(intent.to_dict()))
+    assert fabric_run.intents(run) == json.loads(json.dumps({n: i.to_dict() for n, i in intents.items()}))
     assert fabric_run.intent(run, "not-a-host") is None
     assert fabric_run.rollout_of(run) == rollout.rollout(intents)
     assert fabric_run.rollout_of(run, "tor") == rollout.rollout(intents, "tor")
@@ -115,13 +115,13 @@ def lookup(what, variables, **kwargs):
 
 def test_the_lookup_reads_the_current_hosts_intent_from_its_fabric_run(loader, intents, run):
     name = sorted(intents)[0]
-    assert lookup("intent", {"fabric_run": run, "inventory_hostname": name}) == json.loads(json.dumps(intents[name]))
+    assert lookup("intent", {"fabric_run": run, "inventory_hostname": name}) == json.loads(json.dumps(intents[name].to_dict()))
 
 
 def test_the_lookup_finds_the_run_on_localhost_as_in_a_plays_hosts_line(loader, intents, run):
     variables = {"hostvars": {"localhost": {"fabric_run": run}}}
     assert lookup("rollout", variables) == rollout.rollout(intents)
-    tor = next(n for n, i in sorted(intents.items()) if i["role"] == "tor")
+    tor = next(n for n, i in sorted(intents.items()) if i.role == "tor")
     assert lookup("expected_paths", variables, host=tor) == rollout.expected_paths(intents[tor], intents=intents)
 
 
@@ -140,8 +140,8 @@ def test_the_lookup_without_a_run_says_what_to_run_first(loader):
 
 
 def test_the_lookup_gives_a_nodes_undrain_waits(loader, intents, run):
-    node = next(n for n, i in sorted(intents.items()) if i["role"] == "node")
-    present = [v["prefix"] for v in intents[node]["vips"]]
+    node = next(n for n, i in sorted(intents.items()) if i.role == "node")
+    present = [v.prefix for v in intents[node].vips]
     got = lookup("undrain_waits", {"fabric_run": run, "inventory_hostname": node}, present=present)
     assert got == drain.undrain_waits(intents, node, present)
 
@@ -152,11 +152,11 @@ def test_the_lookup_gives_a_nodes_undrain_waits(loader, intents, run):
 def test_a_changed_upstream_timer_on_a_spine_resets_only_the_upstream_session():
     intents = build(two_sites)
     spine = intents["spine-a"]
-    assert spine["daemon"] == "frr"
-    upstream = next(p for p in spine["peers"] if p["role"] == "upstream")
+    assert spine.daemon == "frr"
+    upstream = next(p for p in spine.peers if p.role == "upstream")
     observed = {}
     for name, intent in intents.items():
-        sessions = [{"name": p["name"], "peer": p["address"], "established": True} for p in intent["peers"]]
+        sessions = [{"name": p.name, "peer": p.address, "established": True} for p in intent.peers]
         observed[name] = {"config": {"changed": False}, "bgp": {"sessions": sessions, "exports": []}, "drain": "in_service", "error": None}
     observed["spine-a"]["config"] = {
         "changed": True,
@@ -164,7 +164,7 @@ def test_a_changed_upstream_timer_on_a_spine_resets_only_the_upstream_session():
         "diff": {"before": "a\n", "after": "b\n"},
     }
     report = plan.build(intents, observed)
-    assert report["hosts"]["spine-a"]["sessions_reset"] == [upstream["address"]]
+    assert report["hosts"]["spine-a"]["sessions_reset"] == [upstream.address]
     assert any("spine-a: the change re-establishes 1 session(s)" in w for w in report["warnings"])
 
 
