@@ -18,10 +18,9 @@ its markers in docs/*.md and `--check` fails when a generated table is stale.
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.anycast.fabric.plugins.module_utils import _schema
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR, DEFAULT_VIP_INTERFACE
+from ansible_collections.anycast.fabric.plugins.module_utils._net_rules import INTERFACE_RE, INTERFACE_RULE
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import REQUIRED, Field, Table
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import edge, health, intent, settings
@@ -29,9 +28,8 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import
 
 ROLES = ("node", "tor", "spine")
 DEFAULT_SITE = "default"
-# A Linux interface name (at most 15 characters), one word for BIRD and FRR.
-INTERFACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
-INTERFACE_RULE = "an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)"
+# INTERFACE_RE, INTERFACE_RULE: a Linux interface name (at most 15 characters),
+# one word for BIRD and FRR; from module_utils/_net_rules.py, the health agent's rule too.
 _RESERVED = "not 23456 or 65535 (reserved)"
 
 

@@ -149,4 +149,5 @@ def test_a_vip_interface_is_accepted_or_refused_alike(value, accepted):
 
 def test_the_model_declares_the_shared_interface_rule():
     field = schema.tables()["host_variables"].field("fabric_vip_interface")
-    assert field.pattern.pattern == _net_rules.INTERFACE_RE.pattern and field.rule == _net_rules.INTERFACE_RULE
+    assert field.pattern is _net_rules.INTERFACE_RE and field.rule is _net_rules.INTERFACE_RULE
+    assert schema.INTERFACE_RE is _net_rules.INTERFACE_RE
