@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _schema
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR, DEFAULT_VIP_INTERFACE
-from ansible_collections.anycast.fabric.plugins.module_utils._net_rules import INTERFACE_RE, INTERFACE_RULE
+from ansible_collections.anycast.fabric.plugins.module_utils._net_rules import INTERFACE_RE as INTERFACE_RE, INTERFACE_RULE as INTERFACE_RULE
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import REQUIRED, Field, Table
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import edge, health, intent, settings
