@@ -18,7 +18,8 @@ REQUIREMENTS := requirements-dev.txt
 REQ_STAMP    := $(VENV)/.requirements-dev.installed
 
 # shellcheck: without it ansible-test skips its shellcheck sanity test (warning only).
-APT_PACKAGES := bird2 frr gobgpd python3-venv python3-pyroute2 python3-prometheus-client python3-systemd git rsync shellcheck
+# graphviz: its dot lays out anycast.fabric.document's topology.svg (unit tests, make golden-docs).
+APT_PACKAGES := bird2 frr gobgpd python3-venv python3-pyroute2 python3-prometheus-client python3-systemd git rsync shellcheck graphviz
 
 # Collections "farm": ansible_collections/anycast/fabric -> this checkout, so
 # Ansible and Python resolve anycast.fabric straight from the work tree.
@@ -65,6 +66,7 @@ help:
 	@echo "  galaxy-import   galaxy-importer (Galaxy's upload checks) on the tarball, offline: no error, no warning"
 	@echo "  test            all of the above, in that order (what .ci/run runs)"
 	@echo "  golden          re-render inventories/example into tests/golden/example (review the diff!)"
+	@echo "  golden-docs     re-document inventories/example into tests/golden/docs (review the diff!)"
 	@echo "  clean           remove .build (keeps .venv)"
 	@echo "  lab             bring up the lab fabric in containers and keep it (DUAL_STACK=1: dual-stack); lab-destroy removes it"
 	@echo "  lab-global      bring up the two-site lab (two sites, transit routers, a client per site) and keep it"
@@ -289,6 +291,14 @@ lab-destroy: setup
 golden: setup
 	rm -rf tests/golden/example
 	ansible-playbook playbooks/render.yml -i inventories/example -e fabric_render_dir=$(CURDIR)/tests/golden/example
+
+# The documentation of inventories/example (anycast.fabric.document) as
+# reviewed goldens: fabric.md, the CSV files and topology.dot (not the SVG,
+# whose layout depends on the machine's Graphviz). Read `git diff` afterwards.
+.PHONY: golden-docs
+golden-docs: setup
+	rm -rf tests/golden/docs
+	ansible-playbook playbooks/document.yml -i inventories/example -e fabric_docs_dir=$(CURDIR)/tests/golden/docs -e fabric_docs_picture=false
 
 clean:
 	rm -rf $(BUILD)
