@@ -14,6 +14,8 @@ per node, dual stack, FQDN host names) and times, per size:
   render         `ansible-playbook anycast.fabric.render -i INV -e fabric_render_dir=DIR`, end to end
   noop           one `ansible.builtin.debug` task on every fabric host: the floor Ansible itself sets
   rack           the render playbook with `--limit` to one rack (its ToRs and nodes)
+  document       `ansible-playbook anycast.fabric.document -i INV -e fabric_docs_dir=DIR`, end to end: fabric.md,
+                 the CSV files and topology.svg (laid out by Graphviz's dot) of the whole fabric
   site           site.yml's controller-side overhead (see --site-sizes): every play of site.yml (and of
                  what it imports) kept as it is, except that the tasks of plays that configure hosts
                  (`become: true`) are replaced by one no-op task; run in check mode with a local
@@ -62,7 +64,7 @@ import shapes  # noqa: E402
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model  # noqa: E402
 from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render  # noqa: E402
 
-SERIES = ("model", "renderer", "inventory", "render", "noop", "rack", "site")
+SERIES = ("model", "renderer", "inventory", "render", "noop", "rack", "document", "site")
 LABELS = {
     "model": "model.build",
     "renderer": "render.render, all hosts",
@@ -70,6 +72,7 @@ LABELS = {
     "render": "render playbook",
     "noop": "no-op play",
     "rack": "render, one rack (--limit)",
+    "document": "document playbook",
     "site": "site.yml skeleton (check, local)",
 }
 TARGETS = [
@@ -77,6 +80,7 @@ TARGETS = [
     "one rack (--limit) of a 5,000-node fabric under 10 s",
     "model growth exponent at most 1.2",
     "render/no-op ratio not growing with size",
+    "document of 2,000 nodes in seconds (issue 27)",
 ]
 
 
@@ -220,6 +224,20 @@ def measure_size(nodes, opts, series, workdir, result=None):
             raise Failed("rendered %d host directories into ./rendered, expected %d" % (count_dirs(out), want))
         return elapsed
 
+    def step_document():
+        out = os.path.join(workdir, "docs")
+        shutil.rmtree(out, ignore_errors=True)
+        elapsed = run(playbook_cmd("anycast.fabric.document", "inventory", "-e", "fabric_docs_dir=./docs", forks=opts.forks), workdir, opts.timeout)
+        try:
+            with open(os.path.join(out, "hosts.csv")) as handle:
+                listed = sum(1 for _line in handle) - 1
+        except OSError as error:
+            raise Failed("no hosts.csv in ./docs: %s" % error) from None
+        picture = os.path.isfile(os.path.join(out, "topology.svg"))
+        if listed != hosts or not picture:
+            raise Failed("documented %d of %d hosts into ./docs%s" % (listed, hosts, "" if picture else ", no topology.svg"))
+        return elapsed
+
     def step_inventory():
         return run(playbook_cmd("anycast.fabric.render", "inventory", "--list-hosts"), workdir, opts.timeout)
 
@@ -244,6 +262,8 @@ def measure_size(nodes, opts, series, workdir, result=None):
         record("noop", opts.noop_reps or opts.reps, step_noop)
     if "rack" in series:
         record("rack", opts.reps, lambda: step_render(limit=rack))
+    if "document" in series:
+        record("document", opts.reps, step_document)
     if "site" in series and nodes in opts.site_sizes:
         try:
             skeleton = site_skeleton()
@@ -355,7 +375,8 @@ def markdown(result):
         "One rack is the first rack of the first site (its 2 ToRs and 20 nodes). The site.yml skeleton keeps every",
         "play of site.yml and of what it imports but replaces the tasks of each play that configures hosts",
         "(`become: true`) with one no-op task; it runs in check mode against the same stand-in hosts",
-        "(`ansible_connection: local`), once per size listed.",
+        "(`ansible_connection: local`), once per size listed. The document playbook writes fabric.md, the CSV files and",
+        "topology.svg (racks collapsed into boxes, laid out by Graphviz's dot) of the whole fabric.",
         "The growth exponent is the least-squares slope of log(median seconds) against log(nodes): 1 is linear.",
         "",
         "Targets (issue 14): " + "; ".join(TARGETS) + ".",
