@@ -420,10 +420,10 @@ def weighting(entry: SiteExport) -> str:
 
 def announcements(peer: Peer) -> str:
     """What a spine sends an upstream, by weighting."""
-    parts = []
+    by_weighting: dict[str, list[str]] = {}
     for entry in peer.export_policy:
-        prefixes = sorted(entry.prefixes, key=address_key)
-        parts.append("%s: %s" % (weighting(entry), shorten(prefixes)))
+        by_weighting.setdefault(weighting(entry), []).extend(entry.prefixes)
+    parts = ["%s: %s" % (name, shorten(sorted(set(prefixes), key=address_key))) for name, prefixes in by_weighting.items()]
     return "; ".join(parts) or "nothing"
 
 
