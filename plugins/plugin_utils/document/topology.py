@@ -49,6 +49,7 @@ EDGE_STYLE = {
     ("ipv4",): {"color": "#2b6cb0"},
     ("ipv6",): {"color": "#8e44ad", "style": "dashed"},
 }
+LEGEND = "edges: BGP sessions (dark: IPv4 and IPv6, blue: IPv4 only, purple dashed: IPv6 only); dashed boxes: upstream routers"
 DOT_HINT = "install Graphviz (Debian/Ubuntu: apt install graphviz; Fedora/RHEL: dnf install graphviz; macOS: brew install graphviz)"
 BINDING_HINT = "pip install graphviz (into the Python that runs ansible-playbook), and Graphviz's dot program; " + DOT_HINT
 
@@ -161,8 +162,8 @@ def graph(layout: Layout) -> Any:
         fontsize="12",
         nodesep="0.2",
         ranksep="0.7",
-        label="anycast.fabric topology: %s, %s, %s"
-        % (_plural(len(layout.sites), "site"), _plural(hosts, "host"), _plural(len(layout.sessions), "BGP session")),
+        label="anycast.fabric topology: %s, %s, %s\n%s"
+        % (_plural(len(layout.sites), "site"), _plural(hosts, "host"), _plural(len(layout.sessions), "BGP session"), LEGEND),
         labelloc="t",
         id="fabric",
     )
