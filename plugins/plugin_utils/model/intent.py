@@ -52,14 +52,14 @@ def carried(declaration: Field, default: Any, per_node: bool = False) -> Any:
     carried key (rules.py reports a difference), unless PER_NODE: such a key
     (the health checks) describes the node's own copy.
     """
-    return field(default=default, metadata={_INPUT: declaration, _PER_NODE: per_node})
+    return field(default=default, metadata={_INPUT: declaration, _PER_NODE: per_node})  # pylint: disable=invalid-field-call
 
 
 def only(roles: tuple[str, ...], default: Any = None, factory: Any = None) -> Any:
     """An attribute only records of ROLES have: to_dict() leaves it out for the others."""
     if factory is not None:
-        return field(default_factory=factory, metadata={_ROLES: roles})
-    return field(default=default, metadata={_ROLES: roles})
+        return field(default_factory=factory, metadata={_ROLES: roles})  # pylint: disable=invalid-field-call
+    return field(default=default, metadata={_ROLES: roles})  # pylint: disable=invalid-field-call
 
 
 def carried_fields(record: type) -> tuple[Field, ...]:

@@ -24,9 +24,9 @@ import re
 from collections.abc import Callable
 
 from ansible_collections.anycast.fabric.plugins.module_utils import _schema
+from ansible_collections.anycast.fabric.plugins.module_utils._net_rules import INTERFACE_RE, INTERFACE_RULE
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import Field
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import show
-from ansible_collections.anycast.fabric.plugins.plugin_utils.model.schema import INTERFACE_RE, INTERFACE_RULE
 
 # A sysctl name as sysctl.d(5) writes it: dotted words; '/' stands for a '.'
 # inside an interface name (net.ipv4.conf.eth0/100.rp_filter).

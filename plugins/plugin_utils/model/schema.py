@@ -18,9 +18,8 @@ its markers in docs/*.md and `--check` fails when a generated table is stale.
 
 from __future__ import annotations
 
-from ansible_collections.anycast.fabric.plugins.module_utils import _schema
+from ansible_collections.anycast.fabric.plugins.module_utils import _net_rules, _schema
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR, DEFAULT_VIP_INTERFACE
-from ansible_collections.anycast.fabric.plugins.module_utils._net_rules import INTERFACE_RE as INTERFACE_RE, INTERFACE_RULE as INTERFACE_RULE
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import REQUIRED, Field, Table
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import edge, health, intent, settings
@@ -28,8 +27,10 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import
 
 ROLES = ("node", "tor", "spine")
 DEFAULT_SITE = "default"
-# INTERFACE_RE, INTERFACE_RULE: a Linux interface name (at most 15 characters),
-# one word for BIRD and FRR; from module_utils/_net_rules.py, the health agent's rule too.
+# A Linux interface name (at most 15 characters), one word for BIRD and FRR:
+# module_utils/_net_rules.py's rule, the health agent's too.
+INTERFACE_RE = _net_rules.INTERFACE_RE
+INTERFACE_RULE = _net_rules.INTERFACE_RULE
 _RESERVED = "not 23456 or 65535 (reserved)"
 
 

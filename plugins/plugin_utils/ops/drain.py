@@ -25,8 +25,6 @@ Intents = Mapping[str, Intent | Mapping[str, Any]]
 Wait = tuple[str, str, str, list[str]]
 
 
-
-
 def _family(prefix: str) -> str:
     return "ipv6" if ":" in prefix else "ipv4"
 

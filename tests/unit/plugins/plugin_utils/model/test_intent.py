@@ -96,7 +96,7 @@ def containers_in(value, path="intent"):
 def test_the_model_builds_intents(fabric):
     assert fabric
     for name, built in fabric.items():
-        assert type(built) is Intent and built.hostname == name and built.schema == INTENT_SCHEMA
+        assert isinstance(built, Intent) and built.hostname == name and built.schema == INTENT_SCHEMA
 
 
 def test_every_intent_round_trips_through_its_dict_form(fabric):
@@ -313,7 +313,7 @@ def test_upstream_peers_carry_their_export_policy(sites):
     upstreams = spine.peers_of("upstream")
     assert upstreams
     for peer in upstreams:
-        assert peer.export_policy and all(type(entry) is SiteExport for entry in peer.export_policy)
+        assert peer.export_policy and all(isinstance(entry, SiteExport) for entry in peer.export_policy)
         assert [p for entry in peer.export_policy for p in entry.prefixes] == list(peer.export)
         assert peer.to_dict()["export_policy"] == [entry.to_dict() for entry in peer.export_policy]
     for peer in spine.peers_of("tor"):
