@@ -112,17 +112,11 @@ WHAT = ("intent", "expected_paths", "rollout", "undrain_waits", "intents", "daem
 
 
 def find_run(variables):
-    """The run folder from the variables: the host's fabric_run, else localhost's."""
-    variables = variables or {}
-    run = variables.get("fabric_run")
-    if not run:
-        try:
-            run = variables["hostvars"]["localhost"]["fabric_run"]
-        except (KeyError, TypeError):
-            run = None
-    if not run:
-        raise AnsibleLookupError("anycast.fabric.fabric_data: no fabric_run: run the anycast.fabric.intent role (or anycast.fabric.fabric_facts) first")
-    return str(run)
+    """The run folder from the variables (fabric_run.find_run), as a lookup error when there is none."""
+    try:
+        return fabric_run.find_run(variables)
+    except fabric_run.RunError as exc:
+        raise AnsibleLookupError("anycast.fabric.fabric_data: %s" % exc) from None
 
 
 class LookupModule(LookupBase):

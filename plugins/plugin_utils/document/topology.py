@@ -50,6 +50,12 @@ EDGE_STYLE = {
     ("ipv6",): {"color": "#8e44ad", "style": "dashed"},
 }
 LEGEND = "edges: BGP sessions (dark: IPv4 and IPv6, blue: IPv4 only, purple dashed: IPv6 only); dashed boxes: upstream routers"
+# The live state (verify's state.svg): what a failed check turns red.
+STATE_COLORS = {"down": "#c0392b", "failed": "#f5b7b1", "unknown": "#d5d8dc", "changed": "#fad7a0", "reset": "#d35400"}
+STATE_LEGEND = (
+    "live state: red edges: a session down at one end or both; red boxes: a check of this host failed; "
+    "grey boxes: the host could not be read; a node's withdrawn VIPs are counted on its box"
+)
 DOT_HINT = "install Graphviz (Debian/Ubuntu: apt install graphviz; Fedora/RHEL: dnf install graphviz; macOS: brew install graphviz)"
 BINDING_HINT = "pip install graphviz (into the Python that runs ansible-playbook), and Graphviz's dot program; " + DOT_HINT
 
@@ -146,8 +152,14 @@ def _families(families: set[str]) -> tuple[str, ...]:
     return tuple(sorted(families))
 
 
-def graph(layout: Layout) -> Any:
-    """The graphviz.Graph of LAYOUT (TopologyError without the graphviz binding)."""
+def graph(layout: Layout, state: Mapping[str, Any] | None = None) -> Any:
+    """The graphviz.Graph of LAYOUT (TopologyError without the graphviz binding).
+
+    STATE (verify.live_state(): {"sessions": {(host, peer): up}, "hosts": {host: "ok" | "failed" |
+    "unknown"}, "vips": {node: {"withdrawn": [prefix, ...]}}}) colours the picture by the live state:
+    each edge gets the class "up" or "down", each box whose host failed a check the class "failed"
+    or "unknown".
+    """
     if not HAS_GRAPHVIZ:
         raise TopologyError("the Python package graphviz is not installed on the controller: " + BINDING_HINT)
     hosts = sum(len(s.spines) + s.tors + s.nodes for s in layout.sites)
@@ -162,8 +174,14 @@ def graph(layout: Layout) -> Any:
         fontsize="12",
         nodesep="0.2",
         ranksep="0.7",
-        label="anycast.fabric topology: %s, %s, %s\n%s"
-        % (_plural(len(layout.sites), "site"), _plural(hosts, "host"), _plural(len(layout.sessions), "BGP session"), LEGEND),
+        label="anycast.fabric %s: %s, %s, %s\n%s"
+        % (
+            "topology" if state is None else str(state.get("title") or "live state"),
+            _plural(len(layout.sites), "site"),
+            _plural(hosts, "host"),
+            _plural(len(layout.sessions), "BGP session"),
+            LEGEND if state is None else LEGEND + "\n" + str(state.get("legend") or STATE_LEGEND),
+        ),
         labelloc="t",
         id="fabric",
     )
@@ -246,10 +264,63 @@ def graph(layout: Layout) -> Any:
             tooltip = "%s -- %s: %d sessions (%s) of %d host pairs" % (a, b, link["sessions"], ", ".join(families), len(pairs))
             attrs["penwidth"] = "2"
         attrs.update({"id": edge_id, "class": "session " + " ".join(families), "tooltip": tooltip})
+        if state is not None:
+            _edge_state(attrs, state, pairs)
         g.edge(a, b, **attrs)
-    _spine_to_collapsed_racks(g, layout, links)
+    _spine_to_collapsed_racks(g, layout, links, state)
     _site_grid(g, layout, box)
+    if state is not None:
+        _box_state(g, state, box)
     return g
+
+
+def _session_down(state: Mapping[str, Any], a: str, b: str) -> bool:
+    sessions = state.get("sessions") or {}
+    return sessions.get((a, b)) is False or sessions.get((b, a)) is False
+
+
+def _edge_state(attrs: dict[str, str], state: Mapping[str, Any], pairs: list[tuple[str, str]]) -> None:
+    """Mark an edge up or down (down: some session of its host pairs is down at one end).
+
+    With state["marks"] ({(host, peer): mark}, e.g. "reset" for a plan), an edge with a marked
+    session gets the mark as its class instead.
+    """
+    marks = state.get("marks")
+    if marks is not None:
+        marked = sorted({str(marks.get(pair) or marks.get((pair[1], pair[0]))) for pair in pairs if marks.get(pair) or marks.get((pair[1], pair[0]))})
+        if marked:
+            attrs["class"] += " " + " ".join(marked)
+            attrs.update(color=STATE_COLORS.get(marked[0], STATE_COLORS["reset"]), penwidth="3", style="bold")
+            attrs["tooltip"] += " - %s" % ", ".join(marked)
+        return
+    down = [pair for pair in pairs if _session_down(state, *pair)]
+    attrs["class"] += " down" if down else " up"
+    if down:
+        attrs.update(color=STATE_COLORS["down"], penwidth="3", style="bold")
+        attrs["tooltip"] += " - DOWN: %s" % ", ".join("%s -- %s" % pair for pair in down)
+
+
+def _box_state(g: Any, state: Mapping[str, Any], box: Mapping[str, str]) -> None:
+    """Colour the boxes of hosts that failed a check (a box of several hosts: the worst of them)."""
+    rank = {"ok": 0, "changed": 1, "failed": 2, "unknown": 3}
+    worst: dict[str, str] = {}
+    withdrawn: dict[str, int] = {}
+    for host, verdict in (state.get("hosts") or {}).items():
+        name = box.get(host)
+        if name is None:
+            continue
+        if rank.get(verdict, 0) > rank.get(worst.get(name, "ok"), 0):
+            worst[name] = verdict
+        withdrawn[name] = withdrawn.get(name, 0) + len(((state.get("vips") or {}).get(host) or {}).get("withdrawn") or ())
+    for name in sorted(set(box.values())):
+        verdict = worst.get(name, "ok")
+        attrs = {"class": "host " + verdict}
+        if verdict != "ok":
+            attrs["fillcolor"] = STATE_COLORS.get(verdict, STATE_COLORS["failed"])
+        if withdrawn.get(name):
+            attrs["xlabel"] = "%d withdrawn" % withdrawn[name]
+        # A node statement again: DOT merges its attributes into the box drawn in its cluster.
+        g.node(name, **attrs)
 
 
 def _site_grid(g: Any, layout: Layout, box: Mapping[str, str]) -> None:
@@ -318,7 +389,9 @@ def _collapsed_site(sg: Any, site: Site, index: int) -> None:
             rg.edge(upper, lower, style="invis")
 
 
-def _spine_to_collapsed_racks(g: Any, layout: Layout, links: Mapping[tuple[str, str], Mapping[str, Any]]) -> None:
+def _spine_to_collapsed_racks(
+    g: Any, layout: Layout, links: Mapping[tuple[str, str], Mapping[str, Any]], state: Mapping[str, Any] | None = None
+) -> None:
     for index, site in enumerate(layout.sites):
         if site.name not in layout.collapsed_sites or not site.racks:
             continue
@@ -340,12 +413,14 @@ def _spine_to_collapsed_racks(g: Any, layout: Layout, links: Mapping[tuple[str, 
                     "lhead": "cluster_racks_%d" % index,
                 }
             )
+            if state is not None:
+                _edge_state(attrs, state, sorted(pair for link in mine for pair in link["pairs"]))
             g.edge(spine.hostname, head, **attrs)
 
 
-def source(layout: Layout) -> str:
-    """The DOT text of LAYOUT (deterministic; TopologyError without the binding)."""
-    text: str = graph(layout).source
+def source(layout: Layout, state: Mapping[str, Any] | None = None) -> str:
+    """The DOT text of LAYOUT, coloured by STATE when given (deterministic; TopologyError without the binding)."""
+    text: str = graph(layout, state).source
     return text
 
 

@@ -114,6 +114,20 @@ def _load(path: str) -> Any:
         return json.load(handle)
 
 
+def find_run(variables: Optional[Mapping[str, Any]]) -> str:
+    """The run folder from a task's variables: the host's fabric_run, else localhost's."""
+    variables = variables or {}
+    run = variables.get("fabric_run")
+    if not run:
+        try:
+            run = variables["hostvars"]["localhost"]["fabric_run"]
+        except (KeyError, TypeError):
+            run = None
+    if not run:
+        raise RunError("no fabric_run: run the anycast.fabric.intent role (or anycast.fabric.fabric_facts) first")
+    return str(run)
+
+
 def check_run(run: object) -> dict[str, Any]:
     """Raise RunError unless RUN is a complete run folder of this schema."""
     if not isinstance(run, str) or not os.path.basename(os.path.normpath(run)).startswith(RUN_PREFIX):
