@@ -22,12 +22,22 @@ def plan_report(intents, observed, hosts=None):
         raise AnsibleFilterError("anycast.fabric.plan_report: malformed input (%s)" % exc) from exc
 
 
-def plan_markdown(report, title="anycast.fabric plan"):
+def plan_markdown(report, title="anycast.fabric plan", picture=None):
     if not isinstance(report, dict) or report.get("schema") != plan.PLAN_SCHEMA:
         raise AnsibleFilterError("anycast.fabric.plan_markdown expects the output of anycast.fabric.plan_report")
-    return plan.markdown(report, title=title)
+    return plan.markdown(report, title=title, picture=picture or None)
+
+
+def plan_picture(report, intents):
+    """The topology picture with what the change touches marked, as SVG text ('' without changes or without Graphviz)."""
+    if not isinstance(report, dict) or report.get("schema") != plan.PLAN_SCHEMA or not isinstance(intents, dict):
+        raise AnsibleFilterError("anycast.fabric.plan_picture expects the output of anycast.fabric.plan_report and every host's intent")
+    try:
+        return plan.picture(report, intents) or ""
+    except IntentError as exc:
+        raise AnsibleFilterError("anycast.fabric.plan_picture: %s" % exc) from None
 
 
 class FilterModule:
     def filters(self):
-        return {"plan_report": plan_report, "plan_markdown": plan_markdown}
+        return {"plan_report": plan_report, "plan_markdown": plan_markdown, "plan_picture": plan_picture}

@@ -19,6 +19,7 @@ from typing import Any, Optional, Union
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import IN_SERVICE
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons import DRIVERS, driver
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import diff_lines
+from ansible_collections.anycast.fabric.plugins.plugin_utils.document import topology
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent, as_intents
 
 PLAN_SCHEMA = 1
@@ -145,7 +146,40 @@ def _live_established(observed: Optional[Mapping[str, Any]]) -> list[str]:
     return [s["peer"] for s in sessions if s.get("established")]
 
 
-def markdown(plan: Mapping[str, Any], title: str = "anycast.fabric plan") -> str:
+PICTURE_LEGEND = "plan: orange boxes: hosts whose configuration changes; orange edges: sessions the change re-establishes, adds or removes"
+
+
+def picture_state(plan: Mapping[str, Any], intents: Mapping[str, Intent | Mapping[str, Any]]) -> dict[str, Any]:
+    """What the plan's picture marks (document/topology.py's state): changed hosts, and sessions reset, added or removed."""
+    typed = as_intents(intents)
+    hosts = {name: "ok" for name in typed}
+    marks: dict[tuple[str, str], str] = {}
+    for name, entry in (plan.get("hosts") or {}).items():
+        if name not in typed:
+            continue
+        if name in plan.get("hosts_changed", ()):
+            hosts[name] = "changed"
+        by_address = {p.address: p.name for p in typed[name].peers}
+        for key, mark in (("sessions_reset", "reset"), ("sessions_added", "added"), ("sessions_removed", "removed")):
+            for address in entry.get(key) or ():
+                peer = by_address.get(address)
+                if peer is not None:
+                    marks.setdefault((name, peer), mark)
+    return {"hosts": hosts, "marks": marks, "sessions": {}, "title": "plan", "legend": PICTURE_LEGEND}
+
+
+def picture(plan: Mapping[str, Any], intents: Mapping[str, Intent | Mapping[str, Any]]) -> str | None:
+    """The topology picture with what the change touches marked, as SVG; None without changes or without Graphviz."""
+    if not plan.get("hosts_changed"):
+        return None
+    typed = as_intents(intents)
+    try:
+        return topology.svg(topology.source(topology.plan(typed), state=picture_state(plan, typed)))
+    except topology.TopologyError:
+        return None
+
+
+def markdown(plan: Mapping[str, Any], title: str = "anycast.fabric plan", picture: str | None = None) -> str:
     out = ["# %s" % title, ""]
     verdict = {
         "no_changes": "**No changes.**",
@@ -158,6 +192,8 @@ def markdown(plan: Mapping[str, Any], title: str = "anycast.fabric plan") -> str
         out += ["## Errors", ""] + ["- %s" % e for e in plan["errors"]] + [""]
     if plan["warnings"]:
         out += ["## Warnings", ""] + ["- :warning: %s" % w for w in plan["warnings"]] + [""]
+    if picture and plan["hosts_changed"]:
+        out += ["[What the change touches](%s): hosts whose configuration changes, and sessions it re-establishes, adds or removes." % picture, ""]
     if plan["hosts_changed"]:
         out += [
             "## Summary",
