@@ -9,8 +9,8 @@ Runs on the controller only, in one task: no per-host task, no fact.
 from __future__ import annotations
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.run.controller import FabricAction
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import fabric_read
 from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render_tree
 from ansible_collections.anycast.fabric.plugins.plugin_utils.render.render import RenderError, config_filename, render
@@ -21,17 +21,12 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+class ActionModule(FabricAction):
+    NAME = "fabric_render"
+    ONCE = "it renders every fabric host at once"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        if not self._task.run_once:
-            msg = "anycast.fabric.fabric_render must run with 'run_once: true'; it renders every fabric host at once"
-            return dict(result, failed=True, msg=msg)
+    def run_fabric(self, result, args, task_vars):
         if not args["dest"]:
             return dict(result, failed=True, msg="Set fabric_render_dir (dest), e.g. -e fabric_render_dir=./rendered")
 

@@ -11,8 +11,8 @@ expected paths from the run folder, and compares them (plugin_utils/ops/verify.p
 from __future__ import annotations
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.run.controller import FabricAction
 from ansible_collections.anycast.fabric.plugins.plugin_utils.document import write
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import IntentError, as_intents
 from ansible_collections.anycast.fabric.plugins.plugin_utils.ops import verify
@@ -28,19 +28,14 @@ ARGUMENT_SPEC = {
     "picture": {"type": "bool", "default": True},
     "fail": {"type": "bool", "default": True},
 }
-FILES = ("junit.xml", "report.md", "report.json", "state.svg")
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+class ActionModule(FabricAction):
+    NAME = "fabric_verify"
+    ONCE = "it reports on every verified host at once"
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        if not self._task.run_once:
-            return dict(result, failed=True, msg="anycast.fabric.fabric_verify must run with 'run_once: true'; it reports on every verified host at once")
+    def run_fabric(self, result, args, task_vars):
         hostvars = task_vars.get("hostvars") or {}
         try:
             run = fabric_run.find_run(task_vars)
