@@ -70,15 +70,15 @@ class ActionModule(FabricAction):
             "report.json": verify.json_report(cases),
         }
         remove = []
-        warning = None
+        source = picture = warning = None
         if args["picture"]:
-            picture, warning = verify.state_picture(cases, intents)
-        else:
-            picture = None
-        if picture is None:
-            remove.append("state.svg")
-        else:
-            files["state.svg"] = picture
+            source, picture, warning = verify.state_picture(cases, intents)
+        # A picture of an older state must not stay beside the new reports.
+        for name, text in (("state.dot", source), ("state.svg", picture)):
+            if text is None:
+                remove.append(name)
+            else:
+                files[name] = text
         files["report.md"] = verify.markdown(cases, picture="state.svg" if picture else None)
         dest = resolve(args["dest"])
         changed = write.changes(dest, files, remove)

@@ -18,7 +18,7 @@ description:
   - Writes O(dest)C(/junit.xml) (one testsuite per kind of check, one testcase per check; a failure names host, peer
     or prefix, what was expected and what was found), C(report.md) (the verdict, counts, what differs from the
     intent), C(report.json), and C(state.svg) (the topology picture of C(anycast.fabric.document) coloured by the live
-    state). All files are written or none.
+    state) with its Graphviz source C(state.dot). All files are written or none.
   - Runs once on the controller (C(run_once=true)) and never contacts a host. The playbook C(anycast.fabric.verify)
     runs it after reading every host.
   - C(state.svg) needs Graphviz (the C(dot) program and the Python package C(graphviz)); without it the other files
@@ -85,7 +85,7 @@ files:
   returned: always
   type: list
   elements: str
-  sample: [junit.xml, report.json, report.md, state.svg]
+  sample: [junit.xml, report.json, report.md, state.dot, state.svg]
 report:
   description: The summary.
   returned: always

@@ -208,14 +208,21 @@ def json_report(all_cases: Iterable[Case]) -> str:
     return json.dumps(report, indent=1, sort_keys=True) + "\n"
 
 
-def state_picture(all_cases: Iterable[Case], intents: Mapping[str, Intent]) -> tuple[Optional[str], Optional[str]]:
-    """(the topology picture coloured by the live state as SVG, or None; a warning when it could not be drawn)."""
+def state_picture(all_cases: Iterable[Case], intents: Mapping[str, Intent]) -> tuple[Optional[str], Optional[str], Optional[str]]:
+    """(the picture's Graphviz source, the picture as SVG, a warning): the topology coloured by the live state.
+
+    The source is None without the graphviz binding, the SVG None without `dot` as well; the
+    warning says what is missing.
+    """
     listed = list(all_cases)
     try:
-        layout = topology.plan(intents)
-        return topology.svg(topology.source(layout, state=live_state(listed, intents))), None
+        source = topology.source(topology.plan(intents), state=live_state(listed, intents))
     except topology.TopologyError as exc:
-        return None, "state.svg was not written: %s" % exc
+        return None, None, "state.svg was not written: %s" % exc
+    try:
+        return source, topology.svg(source), None
+    except topology.TopologyError as exc:
+        return source, None, "state.svg was not written (state.dot was): %s" % exc
 
 
 def _cell(text: str) -> str:

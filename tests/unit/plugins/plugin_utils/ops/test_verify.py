@@ -144,8 +144,8 @@ def test_the_state_picture_marks_the_down_session_and_the_unread_host(intents):
     expected, observed = healthy(intents)
     observed["n1"] = {"bgp": None, "error": "bird is not running", "drain": None}
     cases = verify.cases(intents, expected, observed)
-    svg, warning = verify.state_picture(cases, intents)
-    assert warning is None and svg is not None
+    source, svg, warning = verify.state_picture(cases, intents)
+    assert warning is None and svg is not None and source.startswith("graph fabric {")
     root = ET.fromstring(svg)
     classes = {g.get("id"): g.get("class") for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("id")}
     assert classes["link-tor1--n1"] == "edge session ipv4 down"
@@ -159,5 +159,5 @@ def test_without_graphviz_the_reports_are_still_written_with_a_warning(intents, 
 
     monkeypatch.setattr(topology, "dot_program", lambda: None)
     expected, observed = healthy(intents)
-    svg, warning = verify.state_picture(verify.cases(intents, expected, observed), intents)
-    assert svg is None and warning.startswith("state.svg was not written: ")
+    source, svg, warning = verify.state_picture(verify.cases(intents, expected, observed), intents)
+    assert source is not None and svg is None and warning.startswith("state.svg was not written (state.dot was): ")

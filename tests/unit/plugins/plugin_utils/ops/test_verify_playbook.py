@@ -62,7 +62,7 @@ def test_a_healthy_fabric_passes_and_the_reports_land_in_the_callers_folder(tmp_
     proc, text = verify(tmp_path, playbook)
     assert proc.returncode == 0, text
     out = tmp_path / "out" / "verify"
-    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.json", "report.md", "state.svg"]
+    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.json", "report.md", "state.dot", "state.svg"]
     root = ET.parse(out / "junit.xml").getroot()
     assert root.get("failures") == "0" and int(root.get("tests")) > 0
     report = json.loads((out / "report.json").read_text())
