@@ -277,6 +277,7 @@ def live_state(all_cases: Iterable[Case], intents: Mapping[str, Intent]) -> dict
             sessions[(host, peer.name)] = sessions.get((host, peer.name), True) and up
         for vip in intent.vips:
             announcement = by_subject.get(("vips", host, vip_subject(vip)))
-            if announcement is not None and announcement.found != "announced":
+            # Withdrawn: read and not announced (a host that could not be read withdrew nothing we know of).
+            if announcement is not None and announcement.found != "announced" and not announcement.found.startswith("unknown"):
                 vips.setdefault(host, {"withdrawn": []})["withdrawn"].append(vip.prefix)
     return {"sessions": sessions, "hosts": hosts, "vips": vips}
