@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILIES, INTENT_SCHEMA, PEER_ROLES
+from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_VIP_INTERFACE, FAMILIES, INTENT_SCHEMA, PEER_ROLES
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import NO_DEFAULT, Field
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import NAME_RULE
 
@@ -327,7 +327,7 @@ class Intent(Record):
     bgp: Bgp
     peers: tuple[Peer, ...] = ()
     # Nodes.
-    vip_interface: str = only(("node",), "lo")
+    vip_interface: str = only(("node",), DEFAULT_VIP_INTERFACE)
     vips: tuple[Vip, ...] = only(("node",), ())
     pod_cidrs: tuple[PodCidr, ...] = only(("node",), ())
     exports: Mapping[str, tuple[str, ...]] = only(("node",), factory=dict)
