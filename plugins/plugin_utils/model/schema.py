@@ -9,8 +9,8 @@ module-level `SCHEMA_TABLES`:
 
 - settings.py: `fabric_bgp` keys and the fabric-wide variables;
 - edge.py: the keys of a `fabric_upstreams` entry (and the VIP scope keys);
-- this file: the per-host variables and the keys of a `fabric_vips` entry;
-- health.py, once it declares `SCHEMA_TABLES`.
+- this file: the per-host variables and the keys of a `fabric_vips` entry (the keys the intent carries are declared on intent.Vip);
+- health.py: the keys of a `health` section (its checks and damping).
 
 `tables()` collects them by name; scripts/data-model.py writes each one between
 its markers in docs/*.md and `--check` fails when a generated table is stale.
