@@ -175,8 +175,15 @@ def plan_report(case, planned):
 
 def test_plan_writes_its_report_into_the_users_folder(case, planned, installed):
     report = plan_report(case, planned)
-    assert sorted(p.name for p in (case.folder / "plan").iterdir()) == ["plan.json", "plan.md"]
-    assert "**Changes** on %d host(s)." % len(case.intents) in (case.folder / "plan" / "plan.md").read_text()
+    # A plan with changes draws them (plan.svg) and links the picture from plan.md.
+    assert sorted(p.name for p in (case.folder / "plan").iterdir()) == ["plan.json", "plan.md", "plan.svg"]
+    text = (case.folder / "plan" / "plan.md").read_text()
+    assert "**Changes** on %d host(s)." % len(case.intents) in text
+    assert "[What the change touches](plan.svg)" in text
+    svg = (case.folder / "plan" / "plan.svg").read_text()
+    # Every host is new: every box (a collapsed rack's too) is a change, none unchanged.
+    assert 'class="node host changed"' in svg and 'class="node host ok"' not in svg
+    assert PASSWORD not in svg
     assert report["result"] == "changes"
     assert {p.name for p in case.folder.iterdir()} <= {"inv", "rendered", "plan"}
     assert collection_files(installed[1]) == installed[2], "plan wrote into the installed collection"

@@ -128,12 +128,16 @@ def vip_cases(intents: Mapping[str, Intent], observed: Observed) -> list[Case]:
         bgp, error = _bgp(observed, host)
         exported = set(str(p) for p in (bgp or {}).get("exports") or [])
         drain = _drain(observed, host)
+        # What the node's ToRs installed counts too: a ToR waits for its expected
+        # paths, a node's own read does not wait for its exports (a health agent
+        # may add a VIP a moment after the node was read).
+        seen_at_tors = _seen_at_tors(intent, observed)
         for vip in intent.vips:
             subject = vip_subject(vip)
             if error is not None:
                 out.append(Case("vips", host, subject, "announced", "unknown: %s" % error, False))
                 continue
-            announced = vip.prefix in exported
+            announced = vip.prefix in exported or (drain != DRAINED and vip.prefix in seen_at_tors)
             if drain == DRAINED:
                 ok = not announced
                 out.append(Case("vips", host, subject, "withdrawn (drained)", "announced" if announced else "withdrawn", ok, None if not ok else "drained"))
@@ -145,6 +149,20 @@ def vip_cases(intents: Mapping[str, Intent], observed: Observed) -> list[Case]:
                 out.append(Case("vips", host, subject, expected, "withdrawn by its health checks (they fail on %s)" % host, False))
             else:
                 out.append(Case("vips", host, subject, expected, "not announced (is it on %s?)" % intent.vip_interface, False))
+    return out
+
+
+def _seen_at_tors(node: Intent, observed: Observed) -> set[str]:
+    """The node's prefixes some ToR of its routes through it (its session address among the next hops)."""
+    out: set[str] = set()
+    for peer in node.peers_of("tor"):
+        bgp, error = _bgp(observed, peer.name)
+        routes = (bgp or {}).get("routes") or {}
+        if error is not None or not isinstance(routes, Mapping):
+            continue
+        for prefix, route in routes.items():
+            if isinstance(route, Mapping) and peer.local_address in (route.get("next_hops") or ()):
+                out.add(str(prefix))
     return out
 
 

@@ -161,3 +161,13 @@ def test_without_graphviz_the_reports_are_still_written_with_a_warning(intents, 
     expected, observed = healthy(intents)
     source, svg, warning = verify.state_picture(verify.cases(intents, expected, observed), intents)
     assert source is not None and svg is None and warning.startswith("state.svg was not written (state.dot was): ")
+
+
+def test_a_vip_the_tor_routes_through_the_node_counts_as_announced_though_the_node_was_read_before(intents):
+    # The node was read before its health agent added the VIP; its ToR, which waits, routes it through the node.
+    expected, observed = healthy(intents)
+    observed["n1"]["bgp"]["exports"] = []
+    n1_at_tor1 = next(p for p in intents["tor1"].peers if p.name == "n1")
+    for prefix in intents["n1"].vip_prefixes():
+        observed["tor1"]["bgp"]["routes"][prefix]["next_hops"].append(n1_at_tor1.address)
+    assert not [c for c in verify.cases(intents, expected, observed) if not c.ok]
