@@ -25,7 +25,7 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import edge, health, intent, settings
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import NAME_RULE
 
-ROLES = ("node", "tor", "spine")
+ROLES = intent.ROLES
 DEFAULT_SITE = "default"
 # A Linux interface name (at most 15 characters), one word for BIRD and FRR:
 # module_utils/_net_rules.py's rule, the health agent's too.

@@ -42,13 +42,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import ROLES as INTENT_ROLES
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils.ops.rollout import count_paths, path_index, rollout
 
 RUN_SCHEMA = 1
 RUN_PREFIX = "anycast-fabric-run-"
-ROLES = ("node", "tor", "spine")
+ROLES = INTENT_ROLES  # the run folder counts hosts per fabric role
 
 
 class RunError(Exception):
