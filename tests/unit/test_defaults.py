@@ -144,7 +144,7 @@ def test_the_resilient_ecmp_agent_and_the_tor_role_default_alike():
     agent = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(agent)
     tor = role_defaults("tor")
-    for key in ("table", "rule_priority", "buckets", "idle_timer", "unbalanced_timer"):
+    for key in ("table", "rule_priority", "buckets", "idle_timer", "unbalanced_timer", "stale_sec"):
         assert agent.DEFAULTS[key] == tor["tor_resilient_ecmp_" + key], key
 
 

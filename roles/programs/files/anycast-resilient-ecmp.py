@@ -20,12 +20,36 @@ mirrors them:
 
 Groups are changed in place (`ip nexthop replace`), so surviving next hops
 keep their buckets. The agent reacts to `ip monitor route` events and
-re-reads everything every `resync` seconds. Fail-safe: the table only
-shadows main while the agent runs. On SIGTERM, and from systemd's
-ExecStopPost after any exit (crash, SIGKILL, watchdog), `--flush` removes
-the rules, the table's routes and the agent's nexthop objects: lookups then
-fall through to the main table, as without the agent (a one-time rehash).
-With nothing to mirror for a pool, lookups fall through as well.
+re-reads everything every `resync` seconds.
+
+Lifecycle: the agent's state lives in the kernel, not in the process, so a
+restart costs no rehash.
+
+  start      adopt what a previous run left (groups found through the table's
+             routes, in the id range): same ids, same members, same buckets.
+             An unchanged group is not touched; a group whose members differ
+             from main is replaced in place (only the changed next hop's
+             buckets move); new idle/unbalanced timers are set in place (the
+             kernel keeps the buckets). A new bucket count cannot be changed in
+             place: a new group, one deliberate rehash.
+  SIGTERM    exit, leaving everything in place.
+  stopped    systemd's ExecStopPost runs `--stopped UNIT`. A stop job
+             (`systemctl stop`, the role switching the agent off, shutdown)
+             flushes now. A restart job (`systemctl restart`: the role's
+             config change or upgrade) leaves everything for the next start.
+             Any other exit (crash, SIGKILL, watchdog, a failed start) leaves
+             the groups and arms a transient timer (`systemd-run`): after
+             `stale_sec` seconds, `--flush-stale` flushes unless the agent has
+             synced since (it stamps `run_dir`/synced after every sync).
+             stale_sec 0: flush at once after such an exit.
+
+A flush removes the rules, the table's routes and the agent's nexthop
+objects: lookups fall through to the main table, as without the agent (a
+one-time rehash). With nothing to mirror for a pool, lookups fall through as
+well. While stale groups are in place, a next hop whose device goes down is
+removed from them by the kernel (its buckets go to the others); a gateway
+that disappears behind a live link stays in them until the agent is back or
+the stale timer flushes.
 
 Uses iproute2 (`ip -json`, `ip -batch`): Debian 12's pyroute2 0.7.2 has no
 RTM_NEWNEXTHOP support. Standard library only.
@@ -34,9 +58,13 @@ RTM_NEWNEXTHOP support. Standard library only.
     anycast-resilient-ecmp --config FILE --once     one sync, print what it did
     anycast-resilient-ecmp --config FILE --flush    remove everything the agent installed
     anycast-resilient-ecmp --config FILE --status   JSON: rules, routes, groups and their buckets
+    anycast-resilient-ecmp --config FILE --stopped UNIT       systemd ExecStopPost: flush, keep or arm the stale timer
+    anycast-resilient-ecmp --config FILE --flush-stale SINCE  flush unless the agent synced after SINCE (CLOCK_BOOTTIME)
 """
 
 import argparse
+import contextlib
+import fcntl
 import ipaddress
 import json
 import os
@@ -59,6 +87,8 @@ DEFAULTS = {
     "protocol": 250,
     "resync": 5.0,
     "debounce": 0.02,
+    "stale_sec": 30,  # after a crash, the groups stay this long unless the agent is back (0: flush at once)
+    "run_dir": "/run/anycast-resilient-ecmp",  # the sync stamp and lock (systemd: RuntimeDirectory=, preserved)
 }
 
 
@@ -106,7 +136,14 @@ def load_config(path):
     config["pools"] = pools
     if not 1 <= int(config["buckets"]) <= 65535:
         raise Failure("buckets must be 1..65535, not %s" % config["buckets"])
+    if int(config["stale_sec"]) < 0:
+        raise Failure("stale_sec must be 0 or more, not %s" % config["stale_sec"])
     return config
+
+
+def boottime():
+    """Seconds since boot, suspend included: one clock for the agent, ExecStopPost and the stale timer."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
 class Agent(object):
@@ -115,6 +152,7 @@ class Agent(object):
         self.log = log or (lambda msg: sys.stderr.write(msg + "\n"))
         self.lo = int(config["id_base"])
         self.hi = self.lo + int(config["id_span"])
+        self.no_run_dir = False
 
     # ------------------------------------------------------------ reading
     def families(self):
@@ -169,9 +207,11 @@ class Agent(object):
             if not self.ours(nh["id"]):
                 continue
             if nh.get("group"):
+                res = nh.get("resilient_args") or {}
                 groups[nh["id"]] = {
                     "members": sorted((m["id"], int(m.get("weight", 1))) for m in nh["group"]),
-                    "buckets": (nh.get("resilient_args") or {}).get("buckets"),
+                    "buckets": res.get("buckets"),
+                    "timers": (res.get("idle_timer"), res.get("unbalanced_timer")),
                 }
             else:
                 # (gateway, device): the gateway's address says the family; a device-only next hop is shared
@@ -195,7 +235,12 @@ class Agent(object):
         """Make the kernel match the main table; returns the commands run."""
         wanted = self.main_routes()
         singles, groups, routes, rules = self.state()
-        by_key = {key: nhid for nhid, key in singles.items()}
+        # Adoption: a (gateway, device) is the nexthop object a group already uses, so an
+        # adopted group's members compare equal (two objects for one key: the group's wins).
+        in_use = {m for g in groups.values() for m, _w in g["members"]}
+        by_key = {}
+        for nhid, key in sorted(singles.items(), key=lambda item: (item[0] not in in_use, item[0])):
+            by_key.setdefault(key, nhid)
         used = set(singles) | set(groups)
         free = (i for i in range(self.lo, self.hi) if i not in used)
         cmds, late = [], []
@@ -218,12 +263,15 @@ class Agent(object):
             gid = routes.get((family, prefix))
             group = groups.get(gid) if gid is not None else None
             if group is None or group["buckets"] != self.c["buckets"]:
-                gid = next(free)  # new group (or a new bucket count: a new group)
+                # New, or a new bucket count: the kernel cannot change it in place, a new group (a rehash).
+                gid = next(free)
                 group = None
             keep_groups.add(gid)
             spec = "/".join("%d,%d" % (m, w) if w != 1 else "%d" % m for m, w in members)
-            if group is None or group["members"] != members:
-                # replace keeps the buckets of every surviving member
+            timers = (self.c["idle_timer"], self.c["unbalanced_timer"])
+            if group is None or group["members"] != members or group.get("timers") != timers:
+                # replace keeps the buckets of every surviving member; with the same members
+                # (an adopted group with new timers) it moves none. An unchanged group is not touched.
                 cmds.append("nexthop replace id %d group %s %s proto %d" % (gid, spec, res, self.c["protocol"]))
             if routes.get((family, prefix)) != gid:
                 cmds.append("route replace %s nhid %d table %d proto %d" % (
@@ -242,6 +290,56 @@ class Agent(object):
             batch(adds, family)
             done += ["-%d %s" % (family, line) for line in adds]
         return done
+
+    # ------------------------------------------------------------ the sync stamp
+    def _run_path(self, name):
+        return os.path.join(self.c["run_dir"], name)
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold run_dir/lock: a sync and a flush never interleave (without run_dir: no lock, a note)."""
+        try:
+            os.makedirs(self.c["run_dir"], exist_ok=True)
+            handle = open(self._run_path("lock"), "a")  # pylint: disable=consider-using-with
+        except OSError as exc:
+            if not self.no_run_dir:
+                self.log("no %s (%s): no lock, no sync stamp" % (self.c["run_dir"], exc))
+            self.no_run_dir = True
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            handle.close()
+
+    def stamp(self):
+        """Record a completed sync (CLOCK_BOOTTIME) in run_dir/synced."""
+        path = self._run_path("synced")
+        try:
+            with open(path + ".tmp", "w") as handle:
+                handle.write("%.3f\n" % boottime())
+            os.replace(path + ".tmp", path)
+        except OSError as exc:
+            if not self.no_run_dir:
+                self.log("cannot stamp %s: %s" % (path, exc))
+            self.no_run_dir = True
+
+    def synced(self):
+        """The CLOCK_BOOTTIME of the last completed sync, None if there was none since boot."""
+        try:
+            with open(self._run_path("synced")) as handle:
+                return float(handle.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def flush_stale(self, since):
+        """The stale timer: flush unless the agent completed a sync after `since`; returns (flushed, commands)."""
+        with self.locked():
+            last = self.synced()
+            if last is not None and last > since:
+                return False, []
+            return True, self.flush()
 
     def flush(self):
         """Remove the rules, then the routes, then the nexthop objects (lookups fall back to main)."""
@@ -301,9 +399,18 @@ def run(agent):
     signal.signal(signal.SIGINT, stop)
     monitor = subprocess.Popen(["ip", "monitor", "route"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     os.set_blocking(monitor.stdout.fileno(), False)
+
+    def sync():
+        with agent.locked():
+            done = agent.sync()
+            agent.stamp()
+            return done
+
     try:
-        done = agent.sync()
-        agent.log("started: %d change(s)" % len(done))
+        done = sync()
+        agent.log("started: %d change(s) (what was in place is adopted)" % len(done))
+        for line in done:
+            agent.log(line)
         sd_notify("READY=1\nSTATUS=mirroring")
         last = time.monotonic()
         while not stopping:
@@ -318,7 +425,7 @@ def run(agent):
                     monitor.stdout.read()
             if event or time.monotonic() - last >= agent.c["resync"]:
                 try:
-                    done = agent.sync()
+                    done = sync()
                 except Failure as exc:
                     agent.log("sync failed (retrying): %s" % exc)
                     done = []
@@ -329,9 +436,77 @@ def run(agent):
     finally:
         monitor.terminate()
         sd_notify("STOPPING=1")
-        for line in agent.flush():
-            agent.log("flush: " + line)
+    # The groups stay: ExecStopPost (--stopped) decides whether to flush.
+    agent.log("stopped: rules, routes and groups left in place")
     return 0
+
+
+# ---------------------------------------------------------------- ExecStopPost
+RESTART_JOBS = ("restart", "try-restart", "reload-or-restart", "reload-or-try-restart")
+
+
+def job_type(unit):
+    """The type of the systemd job running on UNIT ("stop", "restart", "start"), None without one."""
+    try:
+        proc = subprocess.run(["systemctl", "list-jobs", "--no-legend", "--no-pager", "--full", unit],
+                              capture_output=True, text=True, check=False, timeout=15)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for line in proc.stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[1] == unit:
+            return fields[2]
+    return None
+
+
+def arm_stale_timer(agent, config_path, since):
+    """A transient timer: `--flush-stale SINCE` after stale_sec seconds. Returns the timer's unit, None on failure."""
+    name = "anycast-resilient-ecmp-stale-%d" % int(since * 1000)
+    cmd = ["systemd-run", "--quiet", "--collect", "--unit", name, "--on-active=%ds" % int(agent.c["stale_sec"]),
+           "--timer-property=AccuracySec=1s", "--description",
+           "anycast.fabric resilient ECMP: flush the groups if the agent is not back",
+           sys.executable, "-I", os.path.abspath(__file__), "--config", os.path.abspath(config_path),
+           "--flush-stale", "%.3f" % since]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        agent.log("cannot arm the stale timer: %s" % exc)
+        return None
+    if proc.returncode != 0:
+        agent.log("cannot arm the stale timer: %s" % (proc.stderr or proc.stdout).strip())
+        return None
+    return name + ".timer"
+
+
+def stopped(agent, unit, config_path, env=None):
+    """ExecStopPost: flush on a deliberate stop, keep for a restart, keep and arm the stale timer after a crash.
+
+    Returns (decision, commands): decision is "flush", "keep" or "stale TIMER".
+    """
+    env = os.environ if env is None else env
+    job = job_type(unit)
+    result = [env.get(key, "?") for key in ("SERVICE_RESULT", "EXIT_CODE", "EXIT_STATUS")]
+    why = "job %s, result %s, %s %s" % tuple([job or "none"] + result)
+    if job == "stop":
+        agent.log("deliberate stop (%s): flushing, lookups fall back to the main table" % why)
+        with agent.locked():
+            return "flush", agent.flush()
+    if job in RESTART_JOBS:
+        agent.log("restart (%s): groups left for the next start to adopt" % why)
+        return "keep", []
+    # Crash, SIGKILL, watchdog, a failed start: no job, or a start job.
+    if int(agent.c["stale_sec"]) <= 0:
+        agent.log("exit (%s), stale_sec 0: flushing" % why)
+        with agent.locked():
+            return "flush", agent.flush()
+    timer = arm_stale_timer(agent, config_path, boottime())
+    if timer is None:
+        agent.log("exit (%s) and no stale timer: flushing (fail-safe)" % why)
+        with agent.locked():
+            return "flush", agent.flush()
+    agent.log("exit (%s): groups left in place; %s flushes them in %d s unless the agent is back" % (
+        why, timer, int(agent.c["stale_sec"])))
+    return "stale " + timer, []
 
 
 def main(argv=None):
@@ -341,6 +516,9 @@ def main(argv=None):
     mode.add_argument("--once", action="store_true", help="sync once and exit (the rules stay)")
     mode.add_argument("--flush", action="store_true", help="remove the rules, routes and nexthops the agent installed")
     mode.add_argument("--status", action="store_true", help="print the installed state as JSON")
+    mode.add_argument("--stopped", metavar="UNIT", help="systemd ExecStopPost: flush on a stop job, keep on a restart, arm the stale timer otherwise")
+    mode.add_argument("--flush-stale", metavar="SINCE", type=float,
+                      help="flush unless the agent completed a sync after SINCE (CLOCK_BOOTTIME seconds)")
     args = parser.parse_args(argv)
     try:
         agent = Agent(load_config(args.config))
@@ -350,6 +528,17 @@ def main(argv=None):
             return 0
         if args.status:
             print(json.dumps(agent.status(), indent=1))
+            return 0
+        if args.stopped:
+            _decision, done = stopped(agent, args.stopped, args.config)
+            for line in done:
+                print("flush: " + line)
+            return 0
+        if args.flush_stale is not None:
+            flushed, done = agent.flush_stale(args.flush_stale)
+            print("the agent did not come back: flushed" if flushed else "the agent is back: nothing to flush")
+            for line in done:
+                print("flush: " + line)
             return 0
         if args.once:
             for line in agent.sync():

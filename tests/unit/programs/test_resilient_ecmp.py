@@ -7,7 +7,10 @@ The agent runs `ip`; here a fake kernel answers its `ip -json` reads and
 records the commands it would run, so the mirroring rules are checked
 without root: groups changed in place (same id, so surviving next hops keep
 their buckets), nothing done when nothing changed, the rules added last and
-removed first, routes outside the pools left alone.
+removed first, routes outside the pools left alone; a new process adopts
+what it finds; ExecStopPost's decisions (flush on a stop job, keep on a
+restart, arm the stale timer after a crash) and the stale flush. The same
+against the real kernel, in a network namespace: test_resilient_ecmp_kernel.py.
 """
 
 from __future__ import annotations
@@ -74,8 +77,8 @@ class FakeKernel(object):
                 members = [{"id": int(m.split(",")[0]), "weight": int(m.split(",")[1]) if "," in m else 1}
                            for m in words[words.index("group") + 1].split("/")]
                 self.nexthops = [n for n in self.nexthops if n["id"] != gid]
-                self.nexthops.append({"id": gid, "group": members,
-                                      "resilient_args": {"buckets": int(words[words.index("buckets") + 1])}})
+                self.nexthops.append({"id": gid, "group": members, "resilient_args": {
+                    key: int(words[words.index(key) + 1]) for key in ("buckets", "idle_timer", "unbalanced_timer")}})
             elif words[:2] == ["nexthop", "replace"]:
                 nid = int(words[3])
                 gw = words[words.index("via") + 1] if "via" in words else None
@@ -234,6 +237,154 @@ def test_config_requires_pools_and_sane_buckets(tmp_path):
         ecmp.load_config(str(path))
     path.write_text(json.dumps({"pools": ["198.51.100.0/24"], "buckets": 70000}))
     with pytest.raises(ecmp.Failure, match="buckets"):
+        ecmp.load_config(str(path))
+
+
+# ---------------------------------------------------------------- adoption (a new process finds the groups)
+def test_a_new_agent_adopts_the_groups_it_finds(agent, kernel):
+    kernel.main[4] = [multipath("198.51.100.80", N1, N2, N5)]
+    sync(agent, kernel)
+    gid = group_of(kernel, "198.51.100.80/32")["id"]
+    fresh = ecmp.Agent(dict(agent.c), log=lambda _msg: None)
+    # nothing to do: the same group, members and rules are taken as they are (no replace, no rehash)
+    assert sync(fresh, kernel) == []
+    # and a next hop that left while no agent ran is removed in place from the adopted group
+    kernel.main[4] = [multipath("198.51.100.80", N2, N5)]
+    done = sync(ecmp.Agent(dict(agent.c), log=lambda _msg: None), kernel)
+    assert [line.split()[3] for line in done if " group " in line] == [str(gid)]
+    assert not any(line.startswith("route ") for line in done)
+
+
+def test_new_timers_are_set_in_place_on_the_same_group(agent, kernel):
+    kernel.main[4] = [multipath("198.51.100.80", N1, N2)]
+    sync(agent, kernel)
+    gid = group_of(kernel, "198.51.100.80/32")["id"]
+    agent.c["idle_timer"], agent.c["unbalanced_timer"] = 60, 300
+    done = sync(agent, kernel)
+    # same members, same id: the kernel keeps every bucket (test_resilient_ecmp_kernel.py checks it)
+    assert len(done) == 1 and done[0].startswith("nexthop replace id %d group " % gid)
+    assert "idle_timer 60 unbalanced_timer 300" in done[0]
+    assert sync(agent, kernel) == []
+
+
+def test_adoption_keeps_the_member_objects_a_group_uses(agent, kernel):
+    # two objects for one (gateway, device): the group's member wins, the other one goes
+    kernel.main[4] = [multipath("198.51.100.80", N1, N2)]
+    kernel.nexthops = [{"id": BASE, "gateway": N1[0], "dev": "eth1"}, {"id": BASE + 1, "gateway": N1[0], "dev": "eth1"},
+                       {"id": BASE + 2, "gateway": N2[0], "dev": "eth1"},
+                       {"id": BASE + 3, "group": [{"id": BASE + 1}, {"id": BASE + 2}],
+                        "resilient_args": {"buckets": 512, "idle_timer": 120, "unbalanced_timer": 0}}]
+    kernel.table[4] = [{"dst": "198.51.100.80/32", "nhid": BASE + 3}]
+    kernel.rules[4] = [{"priority": 1000, "dst": "198.51.100.0", "dstlen": 24, "table": "200"}]
+    kernel.rules[6] = [{"priority": 1000, "dst": "2001:db8:ac::", "dstlen": 48, "table": "200"}]
+    assert sync(agent, kernel) == ["nexthop del id %d" % BASE]
+
+
+def test_a_plain_multipath_group_in_the_range_is_replaced_by_a_resilient_one(agent, kernel):
+    kernel.main[4] = [multipath("198.51.100.80", N1, N2)]
+    kernel.nexthops = [{"id": BASE, "gateway": N1[0], "dev": "eth1"}, {"id": BASE + 1, "gateway": N2[0], "dev": "eth1"},
+                       {"id": BASE + 2, "group": [{"id": BASE}, {"id": BASE + 1}]}]
+    kernel.table[4] = [{"dst": "198.51.100.80/32", "nhid": BASE + 2}]
+    done = sync(agent, kernel)
+    new = group_of(kernel, "198.51.100.80/32")["id"]
+    assert new != BASE + 2 and "nexthop del id %d" % (BASE + 2) in done
+
+
+# ---------------------------------------------------------------- ExecStopPost and the stale timer
+class Tools(object):
+    """Fake systemctl list-jobs and systemd-run; records what ran."""
+
+    def __init__(self, job=None, run_rc=0):
+        self.job, self.run_rc, self.calls = job, run_rc, []
+
+    def run(self, cmd, **_kwargs):
+        self.calls.append(cmd)
+        if cmd[0] == "systemctl":
+            out = "  42 anycast-resilient-ecmp.service %s running\n" % self.job if self.job else ""
+            return ecmp.subprocess.CompletedProcess(cmd, 0, out, "")
+        if cmd[0] == "systemd-run":
+            return ecmp.subprocess.CompletedProcess(cmd, self.run_rc, "", "" if self.run_rc == 0 else "Failed to connect to bus")
+        raise AssertionError(cmd)
+
+
+@pytest.fixture
+def stopping(agent, monkeypatch, tmp_path):
+    flushes = []
+    agent.c["run_dir"] = str(tmp_path / "run")
+    monkeypatch.setattr(agent, "flush", lambda: flushes.append(True) or ["route del 198.51.100.80/32 table 200"])
+
+    def with_tools(tools):
+        monkeypatch.setattr(ecmp.subprocess, "run", tools.run)
+        decision, _done = ecmp.stopped(agent, "anycast-resilient-ecmp.service", "/etc/anycast-fabric/resilient-ecmp.json",
+                                       env={"SERVICE_RESULT": "success", "EXIT_CODE": "exited", "EXIT_STATUS": "0"})
+        return decision, len(flushes)
+
+    return with_tools
+
+
+def test_a_stop_job_flushes_at_once(stopping):
+    assert stopping(Tools(job="stop")) == ("flush", 1)
+
+
+@pytest.mark.parametrize("job", ["restart", "try-restart", "reload-or-restart"])
+def test_a_restart_job_keeps_everything_for_the_next_start(stopping, job):
+    tools = Tools(job=job)
+    assert stopping(tools) == ("keep", 0)
+    assert [c[0] for c in tools.calls] == ["systemctl"]
+
+
+@pytest.mark.parametrize("job", [None, "start"])
+def test_a_crash_keeps_the_groups_and_arms_the_stale_timer(stopping, job):
+    # no job: the process died on its own (crash, SIGKILL, watchdog); a start job: a start that failed
+    tools = Tools(job=job)
+    decision, flushes = stopping(tools)
+    assert flushes == 0 and decision.startswith("stale anycast-resilient-ecmp-stale-") and decision.endswith(".timer")
+    run = tools.calls[-1]
+    assert run[0] == "systemd-run" and "--on-active=30s" in run and "--collect" in run
+    assert run[-4:-1] == ["--config", "/etc/anycast-fabric/resilient-ecmp.json", "--flush-stale"]
+    assert abs(float(run[-1]) - ecmp.boottime()) < 60
+
+
+def test_a_crash_without_a_timer_flushes(stopping):
+    assert stopping(Tools(run_rc=1)) == ("flush", 1)
+
+
+def test_stale_sec_0_flushes_after_a_crash_but_not_on_a_restart(agent, stopping):
+    agent.c["stale_sec"] = 0
+    assert stopping(Tools()) == ("flush", 1)
+    assert stopping(Tools(job="restart")) == ("keep", 1)
+
+
+def test_the_stale_flush_spares_an_agent_that_synced_since(agent, monkeypatch, tmp_path):
+    agent.c["run_dir"] = str(tmp_path / "run")
+    flushes = []
+    monkeypatch.setattr(agent, "flush", lambda: flushes.append(True) or [])
+    # never synced since boot: flush
+    assert agent.flush_stale(ecmp.boottime())[0] is True
+    crash = ecmp.boottime()
+    time_after = crash + 1
+    monkeypatch.setattr(ecmp, "boottime", lambda: time_after)
+    agent.stamp()
+    assert agent.synced() == pytest.approx(time_after, abs=0.01)
+    # the agent synced after the crash: it is back, nothing to flush
+    assert agent.flush_stale(crash) == (False, [])
+    # its last sync was before this crash: it did not come back
+    assert agent.flush_stale(time_after + 5)[0] is True
+    assert len(flushes) == 2
+
+
+def test_job_type_reads_list_jobs(monkeypatch):
+    monkeypatch.setattr(ecmp.subprocess, "run", Tools(job="restart").run)
+    assert ecmp.job_type("anycast-resilient-ecmp.service") == "restart"
+    assert ecmp.job_type("other.service") is None
+    monkeypatch.setattr(ecmp.subprocess, "run", Tools().run)
+    assert ecmp.job_type("anycast-resilient-ecmp.service") is None
+
+
+def test_config_refuses_a_negative_stale_time(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"pools": ["198.51.100.0/24"], "stale_sec": -1}))
+    with pytest.raises(ecmp.Failure, match="stale_sec"):
         ecmp.load_config(str(path))
 
 
