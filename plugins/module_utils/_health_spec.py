@@ -37,7 +37,11 @@ __metaclass__ = type
 
 Field, Table, REQUIRED = _schema.Field, _schema.Table, _schema.REQUIRED
 
-CHECK_TYPES = ("tcp", "http", "https", "exec", "ipvs", "kubernetes")
+CHECK_TYPES = ("tcp", "http", "https", "exec", "ipvs", "kubernetes", "systemd_unit", "process")
+# Event-driven check types: they follow a systemd unit (its ActiveState, by
+# D-Bus signal) or a process (a pidfd) and go down the moment it fails, without
+# `fall` failed runs; `rise` still counts their recovery (one count per interval).
+EVENT_TYPES = ("systemd_unit", "process")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -55,6 +59,20 @@ PATH_RE = re.compile(r"/[\x21-\x7e]{0,1023}")  # printable ASCII, no spaces: it 
 # Kubernetes validates them: lower-case letters, digits and '-', at most 63
 # characters each. The model and the agent both match it whole (fullmatch).
 SERVICE_RE = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?/[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
+
+# A unit name as systemd's unit_name_is_valid() accepts it, template instances
+# included ("getty@tty1.service") but not bare templates ("getty@.service": no
+# unit of that name ever runs): the characters systemd allows (letters, digits,
+# ':', '_', '.', '-', '\\'; '@' only after the prefix), at most 255 characters
+# (UNIT_NAME_MAX) and one of systemd's unit type suffixes.
+UNIT_SUFFIXES = ("service", "socket", "target", "device", "mount", "automount", "swap", "timer", "path", "slice", "scope")
+UNIT_NAME_MAX = 255
+UNIT_RE = re.compile(r"[A-Za-z0-9:_.\\-]+(?:@[A-Za-z0-9:_.\\@-]+)?\.(?:%s)" % "|".join(UNIT_SUFFIXES))
+# A process name as the kernel keeps it (/proc/PID/comm, what `pgrep -x` matches):
+# at most 15 characters (TASK_COMM_LEN - 1); printable ASCII, no leading or
+# trailing space. A longer program name is cut by the kernel: give its first 15 characters.
+COMM_MAX = 15
+COMM_RE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,%d}[\x21-\x7e])?" % (COMM_MAX - 2))
 
 COMMAND_REASON = "must be a command line (a string) or a list of arguments, without control characters, at most %d characters" % MAX_COMMAND
 
@@ -127,6 +145,40 @@ CHECK_FIELDS = (
         restrictions=_applies("kubernetes"),
     ),
     Field(
+        "unit",
+        "string",
+        "the systemd unit to follow: up while its ActiveState is active (or reloading)",
+        default_text="**required** for systemd_unit",
+        pattern=UNIT_RE,
+        rule="a unit name as systemd accepts it, with its type suffix (e.g. nginx.service, getty@tty1.service; no bare template), at most %d characters"
+        % UNIT_NAME_MAX,
+        message="must be a systemd unit name with its type suffix (%s), e.g. nginx.service: letters, digits, ':', '_', '.', '-', '\\', "
+        "'@' only before an instance name, at most %d characters; not a bare template (name@.service)" % (", ".join(UNIT_SUFFIXES), UNIT_NAME_MAX),
+        restrictions=_applies("systemd_unit"),
+    ),
+    Field(
+        "pidfile",
+        "string",
+        "the file holding the PID of the process to follow (re-read every interval: a restarted process is followed again)",
+        default_text="none; `pidfile` or `name` is **required** for process",
+        rule=_schema.ABS_PATH_RULE + ", at most %d characters" % _schema.ABS_PATH_MAX,
+        restrictions=_applies("process"),
+        doc_type="absolute path",
+    ),
+    Field(
+        "name",
+        "string",
+        "the process's name (/proc/PID/comm, as `pgrep -x` matches it); alone: the oldest process of that name; "
+        "with `pidfile`: the PID in the file must be that program",
+        default_text="none; `pidfile` or `name` is **required** for process",
+        pattern=COMM_RE,
+        rule="1-%d printable ASCII characters, no leading or trailing space (the kernel keeps the first %d characters of a program's name)"
+        % (COMM_MAX, COMM_MAX),
+        message="must be a process name as /proc/PID/comm shows it: 1-%d printable ASCII characters, no leading or trailing space "
+        "(the kernel cuts longer names to their first %d characters)" % (COMM_MAX, COMM_MAX),
+        restrictions=_applies("process"),
+    ),
+    Field(
         "healthz_port",
         "integer",
         "kube-proxy's /healthz port (normally 10256): gates the check on it",
@@ -153,7 +205,15 @@ TIMER_FIELDS = (
         restrictions="below the check's `interval_ms`",
     ),
     Field("rise", "integer", "successes in a row that bring a check up", default=3, min=1, max=100),
-    Field("fall", "integer", "failures in a row that bring it down", default=3, min=1, max=100),
+    Field(
+        "fall",
+        "integer",
+        "failures in a row that bring it down",
+        default=3,
+        min=1,
+        max=100,
+        restrictions="not for checks of type %s: a failure they see withdraws at once" % ", ".join(EVENT_TYPES),
+    ),
 )
 
 # RFC 2439-style damping of the VIP's health: every fall (healthy -> sick)
@@ -227,9 +287,27 @@ TYPE_KEYS = {
     # healthzBindAddress port, normally 10256), when given, gates the check on
     # kube-proxy's /healthz too. See docs/health.md.
     "kubernetes": ("host", "port", "service", "healthz_port"),
+    # Event-driven (EVENT_TYPES): a systemd unit's ActiveState, followed by
+    # D-Bus signal; a process, followed by a pidfd. See docs/health.md.
+    "systemd_unit": ("unit",),
+    "process": ("pidfile", "name"),
 }
 CHECK_KEYS = ("type",) + tuple(sorted({key for keys in TYPE_KEYS.values() for key in keys})) + TIMER_KEYS
-REQUIRED_KEYS = {"tcp": ("port",), "http": (), "https": (), "exec": ("command",), "ipvs": ("port",), "kubernetes": ("port",)}
+REQUIRED_KEYS = {
+    "tcp": ("port",),
+    "http": (),
+    "https": (),
+    "exec": ("command",),
+    "ipvs": ("port",),
+    "kubernetes": ("port",),
+    "systemd_unit": ("unit",),
+    "process": (),  # pidfile or name: checked in _read_check
+}
+
+
+def timer_keys(kind):
+    """The timers a check of type KIND takes: an event-driven check has no `fall`."""
+    return tuple(key for key in TIMER_KEYS if not (key == "fall" and kind in EVENT_TYPES))
 
 
 def _integer(reader, path, field, value):
@@ -298,23 +376,28 @@ def _read_check(reader, path, raw):
     kind = reader.choice(path + ".type", raw["type"], _FIELD["type"].choices)
     if kind is None:
         return None
+    timers = timer_keys(kind)
     for key in sorted(k for k in raw if isinstance(k, str)):  # other keys: reported by dict_of
-        if key in CHECK_KEYS and key != "type" and key not in TYPE_KEYS[kind] + TIMER_KEYS:
-            options = ", ".join(TYPE_KEYS[kind] + TIMER_KEYS)
-            reader.fail("%s.%s" % (path, key), raw[key], "does not apply to %s check (its options: %s)" % (_a(kind), options))
+        if key in CHECK_KEYS and key != "type" and key not in TYPE_KEYS[kind] + timers:
+            options = ", ".join(TYPE_KEYS[kind] + timers)
+            why = ": it goes down at once, on the event" if key == "fall" else ""
+            reader.fail("%s.%s" % (path, key), raw[key], "does not apply to %s check%s (its options: %s)" % (_a(kind), why, options))
     for key in REQUIRED_KEYS[kind]:
         if raw.get(key) is None:
             reader.fail("%s.%s" % (path, key), None, "is required for %s check" % _a(kind))
+    if kind == "process" and raw.get("pidfile") is None and raw.get("name") is None:
+        reader.fail(path + ".pidfile", None, "is required for a process check without a name: pidfile or name (or both) find the process to follow")
     check = {"type": kind}
     for key in TYPE_KEYS[kind]:
         check[key] = _READERS[key](reader, "%s.%s" % (path, key), raw.get(key), kind)
-    check.update(_read_timers(reader, path, raw))
+    check.update(_read_timers(reader, path, raw, timers))
     return check
 
 
 def _a(kind):
-    # Read aloud: "a tcp check", "an http check", "an exec check", "an ipvs check", "a kubernetes check".
-    return ("a " if kind in ("tcp", "kubernetes") else "an ") + kind
+    # Read aloud: "a tcp check", "an http check", "an exec check", "an ipvs check", "a kubernetes check",
+    # "a systemd_unit check", "a process check".
+    return ("a " if kind in ("tcp", "kubernetes", "systemd_unit", "process") else "an ") + kind
 
 
 def _host(reader, path, raw, kind):
@@ -435,6 +518,36 @@ def _healthz_port(reader, path, raw, kind):
     return _integer(reader, path, _FIELD["healthz_port"], raw)
 
 
+def _unit(reader, path, raw, kind):
+    field = _FIELD["unit"]
+    if raw is None:
+        return None  # required: reported already
+    if not isinstance(raw, str) or len(raw) > UNIT_NAME_MAX or not field.pattern.fullmatch(raw):
+        reader.fail(path, raw, field.message)
+        return None
+    return raw
+
+
+def _pidfile(reader, path, raw, kind):
+    if raw is None:
+        return None
+    problem = _schema.abs_path_problem(raw)
+    if problem:
+        reader.fail(path, raw, problem)
+        return None
+    return raw
+
+
+def _name(reader, path, raw, kind):
+    field = _FIELD["name"]
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not field.pattern.fullmatch(raw):
+        reader.fail(path, raw, field.message)
+        return None
+    return raw
+
+
 _READERS = {
     "host": _host,
     "port": _port,
@@ -444,12 +557,15 @@ _READERS = {
     "protocol": _protocol,
     "service": _service,
     "healthz_port": _healthz_port,
+    "unit": _unit,
+    "pidfile": _pidfile,
+    "name": _name,
 }
 
 
-def _read_timers(reader, path, raw):
-    timers = dict(TIMER_DEFAULTS)
-    for key in TIMER_KEYS:
+def _read_timers(reader, path, raw, keys=TIMER_KEYS):
+    timers = {key: TIMER_DEFAULTS[key] for key in keys}
+    for key in keys:
         if raw.get(key) is not None:
             timers[key] = _integer(reader, "%s.%s" % (path, key), _FIELD[key], raw[key])
     interval, timeout = timers["interval_ms"], timers["timeout_ms"]

@@ -348,3 +348,24 @@ def test_a_service_vip_follows_kube_proxys_local_endpoints(lab, tmp_path):
     name = "kubernetes 127.0.0.1:%d lab/web +healthz:%d" % (KUBE_PORT, KUBE_HEALTHZ_PORT)
     assert "vip %s (lb): WITHDRAWN (%s: no local endpoint (localEndpoints 0, HTTP status 503))" % (WEB, name) in log
     assert "%s: kube-proxy /healthz answers HTTP status 503 (node not eligible or proxy unhealthy)" % name in log
+
+
+# Event-driven: a process followed by a pidfd withdraws its VIP at the exit, not at a later check run.
+EVENT_BOUND_S = 0.5
+
+
+def test_a_process_check_withdraws_at_the_exit(lab):
+    web = lab.server(WEB_PORT)
+    pidfile = lab.tmp / "web.pid"
+    pidfile.write_text("%d\n" % web.pid)
+    # A 10 s interval: only the pidfd's event can withdraw within the bound.
+    check = {"type": "process", "pidfile": str(pidfile), "interval_ms": 10000, "timeout_ms": 100, "rise": 1}
+    lab.write_config([{"prefix": WEB, "name": "web", "health": {"checks": [check]}}])
+    lab.start_agent()
+    lab.wait("web announced", lab.present(WEB), 5)
+    web.kill()
+    detection = lab.wait("web withdrawn", lab.absent(WEB), EVENT_BOUND_S)
+    web.wait(timeout=10)
+    print("\nhealthd: process check: web withdrawn %.3f s after its server was killed (bound %.1f s)" % (detection, EVENT_BOUND_S))
+    log = lab.log.read_text()
+    assert "vip %s (web): WITHDRAWN (process %s: process %d exited)" % (WEB, pidfile, web.pid) in log

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.anycast.fabric.plugins.module_utils._health_spec import EVENT_TYPES
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Bgp, Intent, Peer, SiteExport, Vip
 
 ROLE_ORDER = {"spine": 0, "tor": 1, "node": 2, "upstream": 3}
@@ -374,8 +375,15 @@ def check_summary(check: Mapping[str, Any]) -> str:
             text += " service %s" % check["service"]
         if check.get("healthz_port"):
             text += " healthz %s" % check["healthz_port"]
+    elif kind == "systemd_unit":
+        text = "systemd_unit %s" % check.get("unit")
+    elif kind == "process":
+        text = "process %s" % " ".join(str(check[key]) for key in ("pidfile", "name") if check.get(key))
     else:
         text = "%s %s" % (kind, _endpoint(check))
+    if kind in EVENT_TYPES:
+        # Event-driven: a failure withdraws at once (no fall); rise counts one per interval.
+        return "%s [event-driven, rise %s every %s ms]" % (text, check.get("rise"), check.get("interval_ms"))
     timers = "every %s ms, rise %s, fall %s" % (check.get("interval_ms"), check.get("rise"), check.get("fall"))
     return "%s [%s]" % (text, timers)
 

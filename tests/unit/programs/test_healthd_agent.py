@@ -131,7 +131,7 @@ HEALTH = {"checks": [{"type": "tcp", "port": 80}]}
 INTERFACE_RULE = "an interface name: 1-15 letters, digits, '.', '_' or '-', starting with a letter or digit (Linux allows 15)"
 NOT_HOST = "vips[0].prefix: must be a host route (/32): an anycast VIP is one address, not '198.51.100.0/24'"
 LOOPBACK = "is an unspecified, loopback or multicast address"
-CHECKS_REQUIRED = "is required: a list of one or more checks (tcp, http, https, exec, ipvs, kubernetes), all of which must pass"
+CHECKS_REQUIRED = "is required: a list of one or more checks (tcp, http, https, exec, ipvs, kubernetes, systemd_unit, process), all of which must pass"
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ CHECKS_REQUIRED = "is required: a list of one or more checks (tcp, http, https, 
         ({"vips": [{"prefix": "198.51.100.10", "health": {"checks": []}}]}, "vips[0].health.checks: " + CHECKS_REQUIRED),
         (
             {"vips": [{"prefix": "198.51.100.10", "health": {"checks": [{"type": "ping"}]}}]},
-            "vips[0].health.checks[0].type: must be one of: tcp, http, https, exec, ipvs, kubernetes, not 'ping'",
+            "vips[0].health.checks[0].type: must be one of: tcp, http, https, exec, ipvs, kubernetes, systemd_unit, process, not 'ping'",
         ),
         ({"vips": [{"prefix": "198.51.100.10", "health": {"checks": [{"type": "tcp"}]}}]}, "vips[0].health.checks[0].port: is required for a tcp check"),
         (

@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: anycast.fabric contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The agent: one thread per check, one main loop that alone changes the interface; the state file."""
+"""The agent: one thread per check, one main loop that alone changes the interface; the state file.
+
+A polling check's thread runs it every interval. An event-driven check's
+thread (systemd_unit, process) waits on its follower's file descriptor (the
+D-Bus socket, the pidfd) between intervals: a failure is recorded the moment
+the kernel or systemd reports it, and the main loop is woken to withdraw.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ import os
 import threading
 import time
 
-from anycast_healthd import VERSION
+from anycast_healthd import VERSION, events
+from anycast_healthd._health_spec import EVENT_TYPES
 from anycast_healthd.announcer import Interface, IpError
 from anycast_healthd.checks import _hostport, exec_env, run_check
 from anycast_healthd.notify import sd_notify
@@ -22,6 +29,7 @@ TICK_S = 0.25  # main loop period: damping releases and hung checks are noticed 
 RECONCILE_S = 1.0  # how often the interface is compared with what health says
 STATE_EVERY_S = 1.0  # state file / textfile refresh when nothing changed
 HUNG_GRACE_S = 0.5  # a check running this long past its timeout counts as failed
+EVENT_WAIT_S = 0.5  # an event-driven check's thread notices a stop at least this often
 
 LOG = logging.getLogger("anycast-healthd")
 
@@ -58,6 +66,7 @@ class Agent:
         self.last_reconcile = 0.0
         self.last_state = 0.0
         self.dirty = True
+        self.events = 0  # failures reported by event-driven checks (tests count them)
 
     # Start and stop -------------------------------------------------------
 
@@ -70,7 +79,8 @@ class Agent:
         self.running = True
         for vip in self.vips:
             for check in vip.checks:
-                thread = threading.Thread(target=self._check_loop, args=(vip, check), name="check %s %s" % (vip.prefix, check.name), daemon=True)
+                loop = self._event_loop if check.spec["type"] in EVENT_TYPES else self._check_loop
+                thread = threading.Thread(target=loop, args=(vip, check), name="check %s %s" % (vip.prefix, check.name), daemon=True)
                 thread.start()
                 self.threads.append(thread)
         if self.config["metrics_listen"]:
@@ -134,6 +144,50 @@ class Agent:
             now = self.clock()
             due = max(due + interval, now)
             self.stopping.wait(due - now)
+
+    def _event_loop(self, vip, check, follower=None):
+        """Follow a unit or a process: its state counts towards `rise` every interval; its failure withdraws at once."""
+        interval = check.spec["interval_ms"] / 1000.0
+        follower = follower or events.follower(check.spec)
+        due = self.clock()
+        try:
+            while not self.stopping.is_set():
+                try:
+                    due = self._follow_once(vip, check, follower, due, interval)
+                except Exception as exc:  # noqa: BLE001 (a follower's bug must not leave its check up)
+                    LOG.exception("vip %s: check %s failed unexpectedly", vip.label, check.name)
+                    follower.close()
+                    self._event_result(vip, check, False, "internal error: %s" % (exc or exc.__class__.__name__), None, event=True)
+                    self.stopping.wait(interval)
+        finally:
+            follower.close()
+
+    def _follow_once(self, vip, check, follower, due, interval):
+        """One turn of an event-driven check: the interval's refresh when due, then a wait on its file descriptor."""
+        now = self.clock()
+        if now >= due:
+            ok, error = follower.refresh()
+            self._event_result(vip, check, ok, error, self.clock() - now)
+            due = max(due + interval, self.clock())
+        wait = min(max(due - self.clock(), 0.0), EVENT_WAIT_S)
+        if follower.fileno() is None:
+            self.stopping.wait(wait)
+            return due
+        error = follower.wait(wait)
+        if error is not None and not self.stopping.is_set():
+            self._event_result(vip, check, False, error, None, event=True)
+        return due
+
+    def _event_result(self, vip, check, ok, error, latency, event=False):
+        with self.lock:
+            was_up = check.up
+            changed = check.record(ok, latency, error)
+            self.events += 1 if event else 0
+            if changed:
+                LOG.info("vip %s: check %s is %s%s", vip.label, check.name, "up" if check.up else "down", "" if check.up else " (%s)" % error)
+                self.wake.set()
+            elif event and not was_up:
+                LOG.info("vip %s: check %s: %s", vip.label, check.name, error)
 
     def _hung_checks(self, now):
         """A run stuck far past its timeout (a wedged exec, a dribbling server) fails its check now."""

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: anycast.fabric contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The checks: tcp, http, https, exec, ipvs and kubernetes (kube-proxy's health check port)."""
+"""The checks: tcp, http, https, exec, ipvs and kubernetes (kube-proxy's health check port).
+
+The event-driven checks (systemd_unit, process) are followers, in events.py.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +41,11 @@ def describe(check, prefix=None):
     if kind == "kubernetes":
         gate = " +healthz:%d" % check["healthz_port"] if check.get("healthz_port") else ""
         return "kubernetes %s%s%s" % (_hostport(check["host"], check["port"]), " " + check["service"] if check.get("service") else "", gate)
+    if kind == "systemd_unit":
+        return "systemd_unit " + check["unit"]
+    if kind == "process":
+        found = [check["pidfile"]] if check.get("pidfile") else []
+        return "process " + " ".join(found + ([_one_line(check["name"])] if check.get("name") else []))
     vip = prefix.split("/")[0] if prefix else "VIP"
     return "ipvs %s %s" % (check["protocol"], _hostport(vip, check["port"]))
 

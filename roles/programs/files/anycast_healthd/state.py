@@ -13,7 +13,9 @@ from anycast_healthd.checks import describe
 
 class CheckState:
     """Rise/fall filter of one check: `rise` successes in a row bring it up,
-    `fall` failures in a row bring it down. It starts down (fail-closed)."""
+    `fall` failures in a row bring it down. It starts down (fail-closed).
+    An event-driven check (systemd_unit, process) has no `fall`: its first
+    failure brings it down."""
 
     def __init__(self, spec, name):
         self.spec = spec
@@ -42,14 +44,14 @@ class CheckState:
         before = self.up
         if not self.up and self.successes >= self.spec["rise"]:
             self.up = True
-        elif self.up and self.failures >= self.spec["fall"]:
+        elif self.up and self.failures >= self.spec.get("fall", 1):
             self.up = False
         return self.up != before
 
     def force_down(self, error):
         """A run that hangs must not keep the VIP announced: fail the check now."""
         self.hung = True
-        self.successes, self.failures = 0, max(self.failures, self.spec["fall"])
+        self.successes, self.failures = 0, max(self.failures, self.spec.get("fall", 1))
         self.error = error
         before, self.up = self.up, False
         return before

@@ -257,6 +257,19 @@ def test_health_checks_are_summarised_without_an_exec_check_arguments():
         assert "Tok3n-never-shown" not in text and "s3cret-md5" not in text
 
 
+def test_event_driven_checks_are_summarised_without_fall():
+    hosts, groups = small_fabric()
+    checks = [{"type": "systemd_unit", "unit": "nginx.service"}, {"type": "process", "pidfile": "/run/nginx.pid", "name": "nginx", "rise": 1}]
+    hosts["n1"]["fabric_vips"] = [{"address": "198.51.100.10", "health": {"checks": checks}}]
+    intents, problems = model.build(hosts, groups)
+    assert not problems, problems.messages()
+    vip = next(r for r in rows(documents.generate(intents).files["vips.csv"]) if r["prefix"] == "198.51.100.10/32")
+    assert vip["health"] == (
+        "none (always announced) (n2, n3, n4); "
+        "systemd_unit nginx.service [event-driven, rise 3 every 300 ms] + process /run/nginx.pid nginx [event-driven, rise 1 every 300 ms] (n1)"
+    )
+
+
 def test_no_key_reaches_any_file(example_docs):
     for name, text in example_docs.files.items():
         assert EXAMPLE_PASSWORD not in text, name

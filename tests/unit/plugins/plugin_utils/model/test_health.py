@@ -21,9 +21,20 @@ DOCS = Path(__file__).resolve().parents[5] / "docs" / "health.md"
 
 VIP = "fabric_vips[0].health"
 TCP = {"type": "tcp", "port": 53}
-CHECK_KEYS = "command, expect_status, fall, healthz_port, host, interval_ms, path, port, protocol, rise, service, timeout_ms, type"
-TYPES = "tcp, http, https, exec, ipvs, kubernetes"
-CHECKS_REQUIRED = "is required: a list of one or more checks (tcp, http, https, exec, ipvs, kubernetes), all of which must pass"
+CHECK_KEYS = "command, expect_status, fall, healthz_port, host, interval_ms, name, path, pidfile, port, protocol, rise, service, timeout_ms, type, unit"
+TYPES = "tcp, http, https, exec, ipvs, kubernetes, systemd_unit, process"
+CHECKS_REQUIRED = "is required: a list of one or more checks (%s), all of which must pass" % TYPES
+UNIT_REASON = (
+    "must be a systemd unit name with its type suffix (service, socket, target, device, mount, automount, swap, timer, path, slice, scope), "
+    "e.g. nginx.service: letters, digits, ':', '_', '.', '-', '\\', '@' only before an instance name, at most 255 characters; "
+    "not a bare template (name@.service)"
+)
+NAME_REASON = (
+    "must be a process name as /proc/PID/comm shows it: 1-15 printable ASCII characters, no leading or trailing space "
+    "(the kernel cuts longer names to their first 15 characters)"
+)
+PIDFILE_REASON = _schema.abs_path_problem(None)
+EVENT_FALL = "does not apply to %s check: it goes down at once, on the event (its options: %s, interval_ms, timeout_ms, rise)"
 PORT = "must be an integer from 1 to 65535"
 TIMERS = "interval_ms, timeout_ms, rise, fall"
 PATH_REASON = "must be an HTTP path starting with '/', without spaces or non-ASCII characters, at most 1024 characters"
@@ -197,6 +208,40 @@ CASES = [
         problem(".checks[2].port", "0", PORT),
     ),
     # Damping.
+    # Event-driven checks: strict names, no `fall`, every problem at once.
+    case("unit-required", checks({"type": "systemd_unit"}), problem(".checks[0].unit", "null", "is required for a systemd_unit check")),
+    case("unit-without-suffix", checks({"type": "systemd_unit", "unit": "nginx"}), problem(".checks[0].unit", "'nginx'", UNIT_REASON)),
+    case("unit-bare-template", checks({"type": "systemd_unit", "unit": "getty@.service"}), problem(".checks[0].unit", "'getty@.service'", UNIT_REASON)),
+    case("unit-space", checks({"type": "systemd_unit", "unit": "my app.service"}), problem(".checks[0].unit", "'my app.service'", UNIT_REASON)),
+    case("unit-newline", checks({"type": "systemd_unit", "unit": "a\nb.service"}), problem(".checks[0].unit", "'a\\nb.service'", UNIT_REASON)),
+    case(
+        "event-check-with-fall",
+        checks({"type": "systemd_unit", "unit": "nginx.service", "fall": 2}, {"type": "process", "name": "nginx", "fall": 1, "port": 80}),
+        problem(
+            ".checks[0].fall",
+            "2",
+            EVENT_FALL % ("a systemd_unit", "unit"),
+        ),
+        problem(
+            ".checks[1].fall",
+            "1",
+            EVENT_FALL % ("a process", "pidfile, name"),
+        ),
+        problem(".checks[1].port", "80", "does not apply to a process check (its options: pidfile, name, interval_ms, timeout_ms, rise)"),
+    ),
+    case(
+        "process-without-pidfile-or-name",
+        checks({"type": "process"}),
+        problem(".checks[0].pidfile", "null", "is required for a process check without a name: pidfile or name (or both) find the process to follow"),
+    ),
+    case(
+        "process-bad-pidfile-and-name",
+        checks({"type": "process", "pidfile": "run/nginx.pid", "name": "nginx-worker-process"}, {"type": "process", "pidfile": "/run/../x.pid", "name": " x"}),
+        problem(".checks[0].pidfile", "'run/nginx.pid'", PIDFILE_REASON),
+        problem(".checks[0].name", "'nginx-worker-process'", NAME_REASON),
+        problem(".checks[1].pidfile", "'/run/../x.pid'", PIDFILE_REASON),
+        problem(".checks[1].name", "' x'", NAME_REASON),
+    ),
     case("damping-not-a-mapping", {"checks": [TCP], "damping": True}, problem(".damping", "true", "must be a mapping")),
     case(
         "damping-unknown-key",
@@ -231,6 +276,18 @@ def test_invalid_health_is_reported_exactly(value, expected):
     intents, messages = build_with(value)
     assert messages == expected
     assert intents == {}
+
+
+def test_unit_names_follow_systemds_rules():
+    def problems(unit):
+        reader = _health_spec.Reader()
+        _health_spec.read_health(reader, "h", checks({"type": "systemd_unit", "unit": unit}))
+        return [message for _path, _value, message in reader.problems]
+
+    for good in ("nginx.service", "getty@tty1.service", "dev-sda1.device", "run-user-0.mount", "a:b_c.d-e\\x2d.socket", "a" * 247 + ".service"):
+        assert problems(good) == [], good
+    for bad in ("a" * 248 + ".service", "nginx", ".service", "@x.service", "getty@.service", "x.Service", "x y.service", "nginx.service\n", 5, ["x.service"]):
+        assert problems(bad) == [UNIT_REASON], bad
 
 
 def test_problems_name_the_host_and_vip_index():
@@ -269,6 +326,13 @@ def test_a_full_section_is_normalised_with_every_default():
         ],
         "damping": {"half_life_s": 10, "max_hold_s": 60},
     }
+    events = {
+        "checks": [
+            {"type": "systemd_unit", "unit": "getty@tty1.service"},
+            {"type": "process", "pidfile": "/run/nginx.pid", "rise": 1},
+            {"type": "process", "name": "haproxy", "pidfile": "/run/haproxy.pid", "interval_ms": 1000, "timeout_ms": 100},
+        ],
+    }
     intents, messages = build_with(section)
     assert messages == []
     vip = intents["n1"].vips[0]
@@ -294,6 +358,15 @@ def test_a_full_section_is_normalised_with_every_default():
     assert list(vip.health["checks"][1]) == ["type", "host", "port", "path", "expect_status", "interval_ms", "timeout_ms", "rise", "fall"]
     again, _messages = build_with(section)
     assert json.dumps(again["n1"].to_dict(), sort_keys=False) == json.dumps(intents["n1"].to_dict(), sort_keys=False)
+    # Event-driven checks: no `fall` (a failure withdraws at once).
+    intents, messages = build_with(events)
+    assert messages == []
+    timers = {"interval_ms": 300, "timeout_ms": 250, "rise": 3}
+    assert intents["n1"].vips[0].to_dict()["health"]["checks"] == [
+        dict({"type": "systemd_unit", "unit": "getty@tty1.service"}, **timers),
+        dict({"type": "process", "pidfile": "/run/nginx.pid", "name": None}, **dict(timers, rise=1)),
+        dict({"type": "process", "pidfile": "/run/haproxy.pid", "name": "haproxy"}, **dict(timers, interval_ms=1000, timeout_ms=100)),
+    ]
 
 
 def test_minimal_section_gets_default_damping_and_other_vips_stay_without_health():

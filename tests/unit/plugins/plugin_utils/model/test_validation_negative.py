@@ -598,7 +598,7 @@ CASES = [
         "health-check-non-string-key",
         [set_vip("r2-n1", 0, "health", {"checks": [{"type": "tcp", "port": 80, 10**30: 1}]})],
         [
-            "r2-n1: fabric_vips[0].health.checks[0].<an integer of 100 bits> = '<hidden>': is not a known option (known: command, expect_status, fall, healthz_port, host, interval_ms, path, port, protocol, rise, service, timeout_ms, type)"  # noqa: E501
+            "r2-n1: fabric_vips[0].health.checks[0].<an integer of 100 bits> = '<hidden>': is not a known option (known: command, expect_status, fall, healthz_port, host, interval_ms, name, path, pidfile, port, protocol, rise, service, timeout_ms, type, unit)"  # noqa: E501
         ],
     ),
     case(
