@@ -279,8 +279,9 @@ def unit_path(name):
 class FakeSystemd:
     """org.freedesktop.systemd1 as the agent uses it; units as {name: properties}."""
 
-    def __init__(self, address, units):
+    def __init__(self, address, units, stale=()):
         self.units = units
+        self.stale = stale
         self.conn = dbus.Connection(address)
         self.conn.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName", "su", ("org.freedesktop.systemd1", 4))
         self.todo = queue.Queue()
@@ -308,7 +309,19 @@ class FakeSystemd:
                     self.conn.reply(msg, "o", (unit_path(name),))
                 elif msg.member == "Subscribe":
                     self.subscribed += 1
+                    for name in self.stale:
+                        # A change signalled before the client reads the state: older than what GetAll returns.
+                        body = (events.UNIT, {"ActiveState": ("s", "failed"), "SubState": ("s", "failed")}, [])
+                        self.conn.signal(unit_path(name), events.PROPERTIES, "PropertiesChanged", "sa{sv}as", body)
                     self.conn.reply(msg)
+                elif msg.member == "GetAll":
+                    props = self.props(msg.path) or {}
+                    values = {k: ("t" if isinstance(v, int) else "s", v) for k, v in props.items()}
+                    # Unit objects carry many more properties, of every shape: the client must read past them.
+                    values["Conditions"] = ("a(sbbsi)", [("ConditionPathExists", False, False, "/x", 0)])
+                    values["Names"] = ("as", [msg.path.rsplit("/", 1)[-1]])
+                    values["Job"] = ("(uo)", (0, "/"))
+                    self.conn.reply(msg, "a{sv}", (values,))
                 elif msg.member == "Get":
                     props = self.props(msg.path)
                     value = props.get(msg.body[1]) if props else None
@@ -379,6 +392,17 @@ def test_unit_follower_reads_the_state_then_follows_signals(bus):
         assert follower.wait(BOUND_S) == "unit web@a-b.service was restarted"
         systemd.change("web@a-b.service", ActiveState="failed", SubState="failed")
         assert follower.wait(BOUND_S) == "unit web@a-b.service is failed (failed)"
+    finally:
+        follower.close()
+        systemd.close()
+
+
+def test_signals_older_than_the_state_read_are_dropped(bus):
+    systemd = FakeSystemd(bus, {"web@a-b.service": active()}, stale=("web@a-b.service",))
+    follower = events.UnitFollower(UNIT_CHECK, bus)
+    try:
+        assert follower.refresh() == (True, "")
+        assert follower.wait(0.1) is None and follower.refresh() == (True, "")
     finally:
         follower.close()
         systemd.close()

@@ -81,10 +81,14 @@ class UnitFollower:
             bus.call(*BUS, "AddMatch", "s", (rule,))
             # systemd emits unit signals only while a client is subscribed.
             bus.call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe")
-            props = {name: bus.call(SYSTEMD, path, PROPERTIES, "Get", "ss", (UNIT, name))[0][1] for name in WATCHED}
+            # One GetAll: the properties of one moment (four Gets could mix two states).
+            found = bus.call(SYSTEMD, path, PROPERTIES, "GetAll", "s", (UNIT,))[0]
+            props = {name: found[name][1] for name in WATCHED if name in found}
         except BaseException:
             bus.close()
             raise
+        # Signals that came before GetAll's reply are older than what it read.
+        bus.queue = []
         self.bus, self.path, self.props = bus, path, props
 
     def verdict(self):
