@@ -170,6 +170,29 @@ def test_process_follower_by_pidfile_and_name(tmp_path, sleeper):
     follower.close()
 
 
+def test_a_thread_id_is_no_process_and_a_dead_new_pid_keeps_the_old_one(tmp_path, sleeper):
+    pidfile = tmp_path / "svc.pid"
+    follower = events.ProcessFollower({"pidfile": str(pidfile), "name": None})
+    parked = threading.Event()
+    thread = threading.Thread(target=parked.wait, args=(BOUND_S,))
+    thread.start()
+    try:
+        pidfile.write_text("%d\n" % thread.native_id)
+        assert follower.refresh() == (False, "%d is not a process id (a thread's?)" % thread.native_id)
+    finally:
+        parked.set()
+        thread.join()
+    first = sleeper()
+    pidfile.write_text("%d\n" % first.pid)
+    assert follower.refresh() == (True, "") and follower.pid == first.pid
+    # The pidfile names a process that is gone already: the live one stays followed.
+    gone = sleeper()
+    kill(gone)
+    pidfile.write_text("%d\n" % gone.pid)
+    assert follower.refresh() == (True, "") and follower.pid == first.pid and follower.fileno() is not None
+    follower.close()
+
+
 def test_process_follower_by_name_follows_the_oldest(sleeper):
     follower = events.ProcessFollower({"pidfile": None, "name": sleeper.name})
     assert follower.refresh() == (False, "no process named %r" % sleeper.name)

@@ -15,6 +15,7 @@ A follower has three methods the agent's check thread drives
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import select
@@ -159,6 +160,13 @@ class UnitFollower:
 # Processes ------------------------------------------------------------------------
 
 
+def _readable(fd, timeout):
+    """Whether FD is readable within TIMEOUT seconds (poll: any fd number, unlike select)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(timeout * 1000.0))
+
+
 def proc_stat(pid, proc="/proc"):
     """(comm, state, start time in clock ticks) of process PID, or None when there is none."""
     try:
@@ -232,30 +240,48 @@ class ProcessFollower:
                 best = (int(entry), stat[2])
         return best or "no process named %r" % self.name
 
-    def _follow(self, pid, started):
-        """Follow PID; False when it is gone already."""
-        self.close()
+    def _open(self, pid, started):
+        """A pidfd of PID (None when polling), or the reason it cannot be followed."""
         fd = None
         if not self.polling:
             try:
                 fd = os.pidfd_open(pid)
             except ProcessLookupError:
-                return False
-            except (AttributeError, OSError) as exc:
-                self.polling = True
-                LOG.warning("pidfd_open is not available (%s): following processes by polling every interval", getattr(exc, "strerror", None) or exc)
+                return "%s exited" % self.label(pid)
+            except AttributeError as exc:
+                self._fall_back(exc)
+            except OSError as exc:
+                if exc.errno in (errno.EINVAL, errno.ENOENT):
+                    # Not a thread group leader: a thread's id in the pidfile
+                    # (EINVAL before Linux 6.9, ENOENT since).
+                    return "%d is not a process id (a thread's?)" % pid
+                if exc.errno not in (errno.ENOSYS, errno.EPERM, errno.EACCES):
+                    raise
+                self._fall_back(exc)
         # The PID read before the pidfd was opened may have been reused in between.
         stat = proc_stat(pid, self.proc)
         if stat is None or stat[2] != started or stat[1] in ("Z", "X"):
             if fd is not None:
                 os.close(fd)
-            return False
+            return "%s exited" % self.label(pid)
+        return fd
+
+    def _fall_back(self, exc):
+        self.polling = True
+        LOG.warning("pidfd_open is not available (%s): following processes by polling every interval", getattr(exc, "strerror", None) or exc)
+
+    def _follow(self, pid, started):
+        """Follow PID instead of the process followed so far; None, or why not (the old one stays followed)."""
+        fd = self._open(pid, started)
+        if isinstance(fd, str):
+            return fd
+        self.close()
         self.pid, self.started, self.fd = pid, started, fd
-        return True
+        return None
 
     def _alive(self):
         if self.fd is not None:
-            return not select.select([self.fd], [], [], 0)[0]
+            return not _readable(self.fd, 0)
         stat = proc_stat(self.pid, self.proc)
         return stat is not None and stat[2] == self.started and stat[1] not in ("Z", "X")
 
@@ -264,7 +290,7 @@ class ProcessFollower:
             if self._alive():
                 if self.pidfile:
                     found = self._resolve()
-                    if isinstance(found, tuple) and found[0] != self.pid and self._follow(*found):
+                    if isinstance(found, tuple) and found[0] != self.pid and self._follow(*found) is None:
                         LOG.info("pidfile %s names process %d now: following it", self.pidfile, found[0])
                 return True, ""
             error = "%s exited" % self.label(self.pid)
@@ -273,14 +299,13 @@ class ProcessFollower:
         found = self._resolve()
         if isinstance(found, str):
             return False, found
-        if not self._follow(*found):
-            return False, "%s exited" % self.label(found[0])
-        return True, ""
+        error = self._follow(*found)
+        return (False, error) if error else (True, "")
 
     def wait(self, timeout):
         if self.fd is None:
             return None
-        if not select.select([self.fd], [], [], timeout)[0]:
+        if not _readable(self.fd, timeout):
             return None
         error = "%s exited" % self.label(self.pid)
         self.close()
