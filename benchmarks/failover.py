@@ -50,7 +50,8 @@ multipath: hash-threshold) and running (resilient next-hop groups):
                    same event at the ToR (a next hop joins the set)
   ll-service-down  another node's service fails: lab-http stops on n2, the health agent withdraws
   ll-service-back  the service on n2 comes back
-  ll-agent-kill    (not by default; --ecmp resilient) the agent on tor1 gets SIGKILL: the fail-safe's price
+  ll-agent-kill    (not by default; --ecmp resilient) the agent on tor1 gets SIGKILL, systemd restarts it
+  ll-agent-restart (not by default; --ecmp resilient) systemctl restart of the agent on tor1 (the role's handler)
 
 The loss window is the time from the first unanswered request's start to the
 last one's, plus one interval; open connections reset when a router moves

@@ -412,16 +412,42 @@ def ll_service_back(connections):
                     lambda: wait_for("n2 back in tor1's ECMP", lambda: LL_NODES["n2"] in next_hops("tor1")), connections)
 
 
+def _ll_agent_pid():
+    return docker("exec", "tor1", "systemctl", "show", "-p", "MainPID", "--value", LL_AGENT).stdout.strip()
+
+
+def _ll_agent_back(before):
+    """Settle: a new agent process on tor1, active (it has synced: Type=notify), its routes in table 200."""
+    def back():
+        if _ll_agent_pid() in ("", "0", before):
+            return False
+        if docker("exec", "tor1", "systemctl", "is-active", LL_AGENT, check=False).stdout.strip() != "active":
+            return False
+        return bool(json.loads(docker("exec", "tor1", "ip", "-json", "route", "show", "table", "200").stdout or "[]"))
+
+    wait_for("the agent back on tor1", back, 60)
+
+
 def ll_agent_kill(connections):
-    """The agent on tor1 gets SIGKILL: ExecStopPost falls back to main, systemd restarts it (resilient mode only)."""
+    """The agent on tor1 gets SIGKILL; systemd restarts it a second later, which adopts its groups (resilient mode only)."""
+    before = []
+
     def kill():
+        before.append(_ll_agent_pid())
         docker("exec", "tor1", "systemctl", "kill", "--signal=KILL", LL_AGENT)
-        time.sleep(1)
 
-    def restarted():
-        return json.loads(docker("exec", "tor1", "ip", "-json", "route", "show", "table", "200").stdout or "[]")
+    return ll_event(kill, "none", lambda: _ll_agent_back(before[0]), connections)
 
-    return ll_event(kill, "none", lambda: wait_for("the agent's routes back on tor1", restarted, 60), connections)
+
+def ll_agent_restart(connections):
+    """systemctl restart of the agent on tor1, as the role's handler does after a new configuration or version."""
+    before = []
+
+    def restart():
+        before.append(_ll_agent_pid())
+        docker("exec", "tor1", "systemctl", "restart", LL_AGENT)
+
+    return ll_event(restart, "none", lambda: _ll_agent_back(before[0]), connections)
 
 
 # ---------------------------------------------------------------- the events of each lab
@@ -452,6 +478,7 @@ LL_EVENTS = [
     ("ll-service-back", "that service comes back (n2)", ll_service_back),
     # Not a fabric event: what the agent's own death costs (resilient mode only, not run by default).
     ("ll-agent-kill", "the agent on tor1 killed (SIGKILL) and restarted by systemd", ll_agent_kill),
+    ("ll-agent-restart", "the agent on tor1 restarted (systemctl restart, as the role's handler)", ll_agent_restart),
 ]
 LL_DEFAULT = ("ll-drain", "ll-undrain", "ll-service-down", "ll-service-back")
 

@@ -207,8 +207,9 @@ def ll_markdown(result):
         "Connections on the node that leaves are reset whatever the ECMP scheme (their node is no longer reachable"
         " through the fabric); collateral resets are connections on nodes that did not change, moved by the rehash."
         " Undrain is measured as the node added to a rack: at the ToR both are one next hop joining the set."
-        " The agent-kill row is the price of the agent's fail-safe: its routes fall back to the main table"
-        " (one rehash) and come back when systemd restarts it (another).",
+        " The agent rows are the agent's own death (SIGKILL) and restart (as the tor role's handler does). An agent"
+        " that adopts its groups (docs/ecmp.md, Lifecycle) leaves them in the kernel and should move no flow; a row"
+        " measured before adoption (every exit flushed: one rehash to the main table, another back) shows two rehashes.",
     ]
     return "\n".join(lines) + "\n"
 
