@@ -65,7 +65,7 @@ help:
 	@echo "  build-test      build + install the tarball, run anycast.fabric.render from it"
 	@echo "  galaxy-import   galaxy-importer (Galaxy's upload checks) on the tarball, offline: no error, no warning"
 	@echo "  test            all of the above, in that order (what .ci/run runs)"
-	@echo "  golden          re-render inventories/example into tests/golden/example (review the diff!)"
+	@echo "  golden          re-render inventories/example and inventories/dynamic into tests/golden/ (review the diff!)"
 	@echo "  golden-docs     re-document inventories/example into tests/golden/docs (review the diff!)"
 	@echo "  clean           remove .build (keeps .venv)"
 	@echo "  lab             bring up the lab fabric in containers and keep it (DUAL_STACK=1: dual-stack); lab-destroy removes it"
@@ -289,8 +289,9 @@ lab-destroy: setup
 # The golden files are the reviewed, committed output of the example
 # inventory; regenerate them only on purpose, and read `git diff` afterwards.
 golden: setup
-	rm -rf tests/golden/example
+	rm -rf tests/golden/example tests/golden/dynamic
 	ansible-playbook playbooks/render.yml -i inventories/example -e fabric_render_dir=$(CURDIR)/tests/golden/example
+	ansible-playbook playbooks/render.yml -i inventories/dynamic -e fabric_render_dir=$(CURDIR)/tests/golden/dynamic
 
 # The documentation of inventories/example (anycast.fabric.document) as
 # reviewed goldens: fabric.md, the CSV files and topology.dot (not the SVG,

@@ -43,6 +43,9 @@ DAEMONS = ("bird", "frr", "mixed")
 FAMILIES = ("ipv4", "dual", "ipv6_vips")
 UPSTREAMS = ("none", "ipv4", "ipv6", "both")
 ASN_SCHEMES = ("per_rack", "per_node")
+NODE_PEERING = ("static", "dynamic")
+# The pod CIDRs' cluster CIDRs (see Addressing above), as fabric_pod_pools.
+POD_POOLS = ["10.128.0.0/9", {"prefix": "fd00:244::/32", "node_prefix_length": 64}]
 POOLS = ["198.51.100.0/24", "203.0.113.0/24", "2001:db8:ac::/48"]
 PASSWORD = "s3cret-md5"
 DOMAIN = "dc.example.corp.internal"
@@ -83,6 +86,8 @@ class Shape:
     regional_vip: bool = False
     long_names: bool = False
     password: object = PASSWORD
+    # static or dynamic (fabric_bgp.node_peering); dynamic also sets fabric_pod_pools.
+    node_peering: str = "static"
 
     def __post_init__(self):
         if not 1 <= self.sites <= MAX_SITES:
@@ -91,7 +96,14 @@ class Shape:
             raise ValueError("need 1-%d nodes and 1-2 ToRs per rack, and at least one rack" % MAX_NODES_PER_RACK)
         if len(self.spines_per_site()) != self.sites or any(n not in (0, 1, 2) for n in self.spines_per_site()):
             raise ValueError("spines: 0, 1 or 2 per site")
-        for value, allowed in ((self.upstreams, UPSTREAMS), (self.daemons, DAEMONS), (self.family, FAMILIES), (self.asn_scheme, ASN_SCHEMES)):
+        choices = (
+            (self.upstreams, UPSTREAMS),
+            (self.daemons, DAEMONS),
+            (self.family, FAMILIES),
+            (self.asn_scheme, ASN_SCHEMES),
+            (self.node_peering, NODE_PEERING),
+        )
+        for value, allowed in choices:
             if value not in allowed:
                 raise ValueError("%r is not one of %s" % (value, ", ".join(allowed)))
 
@@ -117,7 +129,7 @@ class Shape:
             self.asn_scheme,
             self.vips,
             self.pod_cidrs,
-            ", FQDN names" if self.long_names else "",
+            (", FQDN names" if self.long_names else "") + (", dynamic node peering" if self.node_peering == "dynamic" else ""),
         )
 
 
@@ -218,6 +230,9 @@ def generate(shape):
         "fabric_bgp": bgp,
         "fabric_node_asn_scheme": shape.asn_scheme,
     }
+    if shape.node_peering == "dynamic":
+        bgp["node_peering"] = "dynamic"
+        fabric.group_vars["all"]["fabric_pod_pools"] = copy.deepcopy(POD_POOLS)
     fabric.group_vars["fabric_nodes"] = {"fabric_vips": _vips(shape)}
     groups = {"fabric_spines": [], "fabric_tors": [], "fabric_nodes": []}
     node_index = 0

@@ -45,6 +45,9 @@ def _session(**fields):
         prefixes_sent=None,
         bfd=None,
         last_error=None,
+        # FRR: accepted through a listen range (dynamic node peering); such a
+        # session is not in the configuration and vanishes when it drops.
+        dynamic=False,
     )
     session.update(fields)
     return session
@@ -142,6 +145,7 @@ def parse_frr_summary(text):
                     generation=str(info.get("connectionsEstablished")),
                     prefixes_received=info.get("pfxRcd"),
                     prefixes_sent=info.get("pfxSnt"),
+                    dynamic=bool(info.get("dynamicPeer")),
                 )
             )
     return sessions

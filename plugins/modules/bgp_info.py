@@ -166,6 +166,12 @@ sessions:
     last_error:
       description: BIRD's last error for the session.
       type: str
+    dynamic:
+      description:
+        - "FRR on a ToR with dynamic node peering (C(fabric_bgp.node_peering=dynamic)): the session was accepted through
+          a listen range. It is in no configuration, and FRR drops it from its lists when it goes down (a missing
+          session, not an Idle one)."
+      type: bool
     exports:
       description: Prefixes advertised to the peer (with O(gather_exports)).
       type: list
@@ -184,6 +190,7 @@ sessions:
       prefixes_sent: 3
       bfd: up
       last_error: null
+      dynamic: false
       exports: ["10.244.1.0/24", "198.51.100.53/32", "198.51.100.80/32"]
 established:
   description: Number of Established sessions.

@@ -12,7 +12,7 @@ from typing import Any, Optional, Union
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILY_TAG, GSHUT, GSHUT_LIST, peer_group
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import FRR
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver
-from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Bgp, Intent, Peer, as_intent
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Bgp, Intent, ListenRange, Peer, as_intent
 
 # A prefix-list, route-map, peer-group or neighbor as the template reads it.
 Item = dict[str, Any]
@@ -27,6 +27,7 @@ FRR_DEFAULTS = {
     "bfd_interval_ms": 300,
     "bfd_multiplier": 3,
     "ecmp_paths": 256,
+    "listen_limit": 100,
 }
 BFD_PROFILE = "fabric"
 # FRR shows the well-known community by name in running-config.
@@ -69,9 +70,17 @@ def frr_view(intent: Intent) -> dict[str, Any]:
     neighbors: list[Item] = []
     needs_deny_all = needs_gshut_list = False
 
+    pool_ranges = _pool_prefix_lists(intent, prefix_lists)
+    if intent.listen:
+        needs_deny_all = needs_gshut_list = True
+        for listen in intent.listen:
+            groups.update(_listen_group(intent, listen, pool_ranges, route_maps))
     for peer in intent.peers:
         fam = peer.family
         group_name = peer_group(peer.role, fam)  # type: ignore[no-untyped-call]  # _contract: not annotated yet
+        if peer.dynamic:
+            # Accepted through the group's listen range: no line names the node.
+            continue
         group = groups.get(group_name)
         if group is None:
             # Upstreams are outside the fabric: none of its session settings
@@ -83,8 +92,15 @@ def frr_view(intent: Intent) -> dict[str, Any]:
                 "route_map_out": None,
                 "fabric": peer.role != "upstream",
                 "aggregates": peer.aggregates,
+                "remote_as": None,
+                "listen": None,
+                "max_prefixes": None,
             }
-            if peer.export:
+            if peer.role == "spine" and intent.pool_ranges:
+                # Dynamic node peering: what the ToR announces up follows the pools, not its nodes.
+                group["route_map_out"] = _export_route_map(intent, peer, prefix_lists, route_maps) if fam in pool_ranges else "DENY-ALL"
+                needs_deny_all = needs_deny_all or fam not in pool_ranges
+            elif peer.export:
                 group["route_map_out"] = _export_route_map(intent, peer, prefix_lists, route_maps)
             else:
                 group["route_map_out"] = "DENY-ALL"
@@ -99,14 +115,17 @@ def frr_view(intent: Intent) -> dict[str, Any]:
             "route_map_in": "DENY-ALL",
             "max_prefixes": peer.max_prefixes,
         }
-        if peer.accept:
+        if peer.role == "tor" and fam in pool_ranges:
+            # Dynamic node peering: a spine accepts what the pools allow, the same from every ToR.
+            name = "FROM-%s" % peer_group(peer.role, fam)  # type: ignore[no-untyped-call]
+            route_maps.append(_accept_route_map(name, fam, pool_ranges[fam]))
+            needs_gshut_list = True
+            neighbor["route_map_in"] = name
+        elif peer.accept:
             # Peer ids are unique per host; upper-casing them could merge n1 and N1.
             name = "FROM-%s" % peer.id
             prefix_lists.append(_prefix_list(name, fam, peer.accept))
-            # A draining peer's paths stay as a backup but leave ECMP.
-            gshut = _route_map_entry(5, fam, name)
-            gshut.update(community_list=GSHUT_LIST, local_preference=0)
-            route_maps.append({"name": name, "action": "permit", "entries": [gshut, _route_map_entry(10, fam, name)]})
+            route_maps.append(_accept_route_map(name, fam, name))
             needs_gshut_list = True
             neighbor["route_map_in"] = name
         else:
@@ -156,7 +175,48 @@ def frr_view(intent: Intent) -> dict[str, Any]:
         "bfd_profile": BFD_PROFILE,
         "ecmp_paths": _non_default(bgp, "ecmp_paths") if intent.role != "node" else None,
         "multipath_relax": intent.role != "node",
+        "listen_limit": intent.bgp.listen_limit if intent.listen and intent.bgp.listen_limit != FRR_DEFAULTS["listen_limit"] else None,
     }
+
+
+def _accept_route_map(name: str, family: str, prefix_list: str) -> Item:
+    """What a router accepts from a peer below it: PREFIX_LIST, a draining peer's paths (graceful shutdown) as a backup out of ECMP."""
+    gshut = _route_map_entry(5, family, prefix_list)
+    gshut.update(community_list=GSHUT_LIST, local_preference=0)
+    return {"name": name, "action": "permit", "entries": [gshut, _route_map_entry(10, family, prefix_list)]}
+
+
+def _pool_prefix_lists(intent: Intent, prefix_lists: list[Item]) -> dict[str, str]:
+    """Dynamic node peering: {family: name of the prefix-list of the pools' ranges} (none in a static fabric)."""
+    names: dict[str, str] = {}
+    for fam, tag in FAMILY_TAG.items():
+        ranges = ["%s ge %d le %d" % (r.prefix, r.low, r.high) for r in intent.pool_ranges if r.family == fam]
+        if ranges:
+            names[fam] = "POOLS-%s" % tag
+            prefix_lists.append(_prefix_list(names[fam], fam, ranges))
+    return names
+
+
+def _listen_group(intent: Intent, listen: ListenRange, pool_ranges: Mapping[str, str], route_maps: list[Item]) -> dict[str, Item]:
+    """The node peer-group of one family of a dynamically peered ToR: its listen range and every policy a static node session has."""
+    fam = listen.family
+    name = peer_group("node", fam)  # type: ignore[no-untyped-call]
+    group: Item = {
+        "name": name,
+        "family": fam,
+        "route_map_out": "DENY-ALL",
+        "fabric": True,
+        "aggregates": (),
+        # Node ASNs are derived per node or per rack: any ASN but the ToR's own.
+        "remote_as": "external",
+        "listen": listen.prefix,
+        "route_map_in": "DENY-ALL",
+        "max_prefixes": intent.bgp.max_prefixes,
+    }
+    if fam in pool_ranges:
+        group["route_map_in"] = "FROM-%s" % name
+        route_maps.append(_accept_route_map(group["route_map_in"], fam, pool_ranges[fam]))
+    return {name: group}
 
 
 def _export_route_map(intent: Intent, peer: Peer, prefix_lists: list[Item], route_maps: list[Item]) -> str:
@@ -182,6 +242,10 @@ def _export_route_map(intent: Intent, peer: Peer, prefix_lists: list[Item], rout
             # deny, rather than a route-map the neighbor line names but that
             # has no entries.
             entries.append({"seq": 10, "action": "deny"})
+    elif intent.pool_ranges:
+        # Dynamic node peering: a ToR announces up whatever its nodes may announce, by the pools.
+        name = "TO-%s" % peer_group(peer.role, fam)  # type: ignore[no-untyped-call]
+        entries = [_route_map_entry(10, fam, "POOLS-%s" % tag)]
     else:
         name = "TO-%s" % peer_group(peer.role, fam)  # type: ignore[no-untyped-call]
         prefix_lists.append(_prefix_list(name, fam, peer.export))

@@ -27,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_VIP_INTERFACE, FAMILIES, INTENT_SCHEMA, PEER_ROLES
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import NO_DEFAULT, Field
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import NAME_RULE
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.settings import DYNAMIC, FRR_LISTEN_LIMIT, NODE_PEERING
 
 ROLES = ("node", "tor", "spine")
 FAMILY_NAMES = tuple(name for _version, name in FAMILIES)
@@ -268,6 +269,8 @@ class Peer(Record):
     accept: tuple[str, ...] = ()  # prefixes accepted from the peer
     export: tuple[str, ...] = ()  # prefixes announced to the peer
     max_prefixes: int | None = None
+    # Nodes at a ToR with dynamic node peering: the model knows the session, the ToR's configuration does not name it.
+    dynamic: bool = only(("node",), False)
     # Upstreams only: the announcements grouped by weighting, and the aggregates among them.
     export_policy: tuple[SiteExport, ...] = only(("upstream",), ())
     aggregates: tuple[str, ...] = only(("upstream",), ())
@@ -278,6 +281,24 @@ class Peer(Record):
     def __post_init__(self) -> None:
         if self.role not in PEER_ROLES:
             raise TypeError("peer role %r is not one of %s" % (self.role, ", ".join(PEER_ROLES)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrefixRange(Record):
+    """Prefixes inside PREFIX whose length lies in LOW..HIGH (a prefix-list entry with ge/le)."""
+
+    prefix: str
+    family: str
+    low: int
+    high: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListenRange(Record):
+    """A ToR's rack segment: any node peering from an address in it is accepted (dynamic node peering)."""
+
+    prefix: str
+    family: str
 
 
 # The intent ------------------------------------------------------------------------
@@ -300,6 +321,8 @@ class Bgp(Record):
     connect_retry_time: int
     error_wait_time: tuple[int, int]
     error_forget_time: int
+    node_peering: str = NODE_PEERING[0]
+    listen_limit: int = FRR_LISTEN_LIMIT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -312,6 +335,8 @@ class Intent(Record):
         "vips": (Vip, MANY),
         "pod_cidrs": (PodCidr, MANY),
         "export_policy": (ExportEntry, BY_FAMILY),
+        "listen": (ListenRange, MANY),
+        "pool_ranges": (PrefixRange, MANY),
     }
 
     schema: int = INTENT_SCHEMA
@@ -335,6 +360,11 @@ class Intent(Record):
     # ToRs.
     uplink_ipv4: str | None = only(("tor",))
     uplink_ipv6: str | None = only(("tor",))
+    # ToRs with dynamic node peering: the rack segments nodes are accepted from.
+    listen: tuple[ListenRange, ...] = only(("tor",), ())
+    # ToRs and spines with dynamic node peering: what is accepted from below
+    # (and a ToR announces up), by the pools instead of per node.
+    pool_ranges: tuple[PrefixRange, ...] = only(("tor", "spine"), ())
     # Spines.
     site_community: str | None = only(("spine",))
 
@@ -357,6 +387,11 @@ class Intent(Record):
 
     def peers_of(self, role: str) -> tuple[Peer, ...]:
         return tuple(p for p in self.peers if p.role == role)
+
+    @property
+    def dynamic(self) -> bool:
+        """Whether the fabric peers ToRs with their nodes dynamically (listen ranges)."""
+        return self.bgp.node_peering == DYNAMIC
 
 
 def as_intent(value: Intent | Mapping[str, Any], where: str = "intent") -> Intent:

@@ -22,6 +22,7 @@ import json
 import re
 import zlib
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILIES
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import default_value
@@ -34,13 +35,15 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.model.overlaps impo
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import FABRIC, Problems, show
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.settings import FABRIC_DEFAULTS as SETTINGS_FABRIC_DEFAULTS
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.settings import (
+    DYNAMIC,
     MAX_ASN,
+    POD_NODE_PREFIX_LENGTHS,
     RESERVED_ASNS,
     read_asn_scheme,
     read_bgp,
 )
 
-FABRIC_VARIABLES = ("fabric_anycast_pools", "fabric_bgp", "fabric_node_asn_scheme", "fabric_node_asn_base")
+FABRIC_VARIABLES = ("fabric_anycast_pools", "fabric_bgp", "fabric_node_asn_scheme", "fabric_node_asn_base", "fabric_pod_pools")
 # The fabric-wide variables' defaults, from their declarations (settings.FABRIC_FIELDS).
 FABRIC_DEFAULTS = SETTINGS_FABRIC_DEFAULTS
 VARIABLES = HOST_VARIABLES + FABRIC_VARIABLES
@@ -50,11 +53,18 @@ MAX_PREFIX_LIMIT = 4294967295
 class Fabric:
     """Fabric-wide settings, read once."""
 
-    def __init__(self, pools, bgp, asn_scheme, asn_base):
+    def __init__(self, pools, bgp, asn_scheme, asn_base, pod_pools=()):
         self.pools = pools
         self.bgp = bgp
         self.asn_scheme = asn_scheme
         self.asn_base = asn_base
+        # [(network, node prefix length, variable path)]
+        self.pod_pools = list(pod_pools)
+
+    @property
+    def dynamic(self):
+        """Whether ToRs accept their nodes through listen ranges (fabric_bgp.node_peering: dynamic)."""
+        return self.bgp.get("node_peering") == DYNAMIC
 
 
 def build(hostvars, groups, problems=None):
@@ -149,7 +159,8 @@ def _read_fabric(hostvars, names, problems):
     pools = _read_pools(reader, values["fabric_anycast_pools"])
     bgp = read_bgp(reader, values["fabric_bgp"])
     scheme, base = read_asn_scheme(reader, values["fabric_node_asn_scheme"], values["fabric_node_asn_base"])
-    return Fabric(pools, bgp, scheme, base)
+    pod_pools = _read_pod_pools(reader, values["fabric_pod_pools"], pools or [])
+    return Fabric(pools, bgp, scheme, base, pod_pools)
 
 
 def _canonical(value):
@@ -184,6 +195,57 @@ def _read_pools(reader, raw):
     for path, (net, other, other_path) in clashes.items():
         reader.fail(path, str(net), "overlaps %s (%s); anycast pools must be disjoint" % (other_path, other))
     return [n for n, path in pools if path not in clashes]
+
+
+def _read_pod_pools(reader, raw, anycast_pools):
+    """[(network, node prefix length, path)] of fabric_pod_pools: disjoint, outside the anycast pools."""
+    if raw is None:
+        return []
+    if not isinstance(raw, (list, tuple)):
+        reader.fail("fabric_pod_pools", raw, "must be a list of prefixes or mappings {prefix, node_prefix_length}")
+        return []
+    pools = []
+    for index, item in enumerate(reader.list_of("fabric_pod_pools", raw)):
+        path = "fabric_pod_pools[%d]" % index
+        length = None
+        if isinstance(item, Mapping):
+            unknown = sorted(str(k) for k in item if k not in ("prefix", "node_prefix_length"))
+            if unknown:
+                reader.fail(path, item, "has unknown keys %s (known: prefix, node_prefix_length)" % ", ".join(unknown))
+                continue
+            if "node_prefix_length" in item:
+                length = item["node_prefix_length"]
+                if isinstance(length, bool) or not isinstance(length, int):
+                    reader.fail(path + ".node_prefix_length", length, "must be an integer (a prefix length)")
+                    continue
+            path_prefix, item = path + ".prefix", item.get("prefix")
+        else:
+            path_prefix = path
+        net = reader.prefix(path_prefix, item, "a pod pool")
+        if net is None:
+            continue
+        if net.prefixlen == 0:
+            reader.fail(path_prefix, item, "is a default route: a pod pool is the cluster's pod CIDR, not every address")
+            continue
+        if length is None:
+            length, length_path, shown = POD_NODE_PREFIX_LENGTHS[net.version], path_prefix, str(net)
+        else:
+            length_path, shown = path + ".node_prefix_length", length
+        if not net.prefixlen <= length <= net.max_prefixlen:
+            why = "the node prefix length %d must lie between the pool's length (%d) and %d" % (length, net.prefixlen, net.max_prefixlen)
+            reader.fail(length_path, shown, why)
+            continue
+        clash = next((p for p in anycast_pools if p.version == net.version and p.overlaps(net)), None)
+        if clash is not None:
+            reader.fail(path_prefix, str(net), "overlaps anycast pool %s: pod pools and anycast pools must be disjoint" % clash)
+            continue
+        pools.append((net, length, path_prefix))
+    clashes = {}
+    for (net, path), (other, other_path) in overlapping([(n, p) for n, _l, p in pools]):
+        clashes.setdefault(path, (net, other, other_path))
+    for path, (net, other, other_path) in clashes.items():
+        reader.fail(path, str(net), "overlaps %s (%s); pod pools must be disjoint" % (other_path, other))
+    return [(n, length, p) for n, length, p in pools if p not in clashes]
 
 
 # Grouping ------------------------------------------------------------------------
@@ -262,9 +324,11 @@ def _ident(name):
     return ident
 
 
-def _peer(peer, version, local, remote, accept=(), export=(), max_prefixes=None):
+def _peer(peer, version, local, remote, accept=(), export=(), max_prefixes=None, dynamic=False):
     """A peer's attributes; its id is set by _unique_ids once all peers of the host are known."""
+    extra = {"dynamic": True} if dynamic else {}
     return {
+        **extra,
         "name": peer.name,
         "role": peer.role,
         "family": "ipv%d" % version,
@@ -320,7 +384,7 @@ def _tor_peers(host, racks, spines, fabric):
             local, remote = getattr(host, family), getattr(node, family)
             if local is None or remote is None:
                 continue
-            peers.append(_peer(node, version, local, remote, accept=node.prefixes(version), max_prefixes=fabric.bgp["max_prefixes"]))
+            peers.append(_peer(node, version, local, remote, accept=node.prefixes(version), max_prefixes=fabric.bgp["max_prefixes"], dynamic=fabric.dynamic))
     for spine in sorted(spines.get(host.site, []), key=lambda h: h.name):
         for version, family in FAMILIES:
             local, remote = getattr(host, "uplink_" + family), getattr(spine, family)
@@ -335,8 +399,11 @@ def _spine_peers(host, racks, fabric):
     for (site, _rack), members in sorted(racks.items()):
         if site != host.site:
             continue
-        # FRR's maximum-prefix takes at most 2^32 - 1.
-        cap = min(fabric.bgp["max_prefixes"] * len(members["nodes"]), MAX_PREFIX_LIMIT)
+        # FRR's maximum-prefix takes at most 2^32 - 1. With dynamic node
+        # peering the cap must not change with the rack's nodes: the most
+        # nodes a ToR accepts (its listen limit).
+        nodes = fabric.bgp["listen_limit"] if fabric.dynamic else len(members["nodes"])
+        cap = min(fabric.bgp["max_prefixes"] * nodes, MAX_PREFIX_LIMIT)
         for tor in sorted(members["tors"], key=lambda h: h.name):
             for version, family in FAMILIES:
                 local, remote = getattr(host, family), getattr(tor, "uplink_" + family)
@@ -475,9 +542,35 @@ def _intent(host, racks, spines, fabric):
             uplink_ipv4=str(host.uplink_ipv4) if host.uplink_ipv4 is not None else None,
             uplink_ipv6=str(host.uplink_ipv6) if host.uplink_ipv6 is not None else None,
             peers=_unique_ids(_tor_peers(host, racks, spines, fabric)),
+            listen=_listen_ranges(host) if fabric.dynamic else (),
+            pool_ranges=_pool_ranges(fabric) if fabric.dynamic else (),
         )
     return intent_types.Intent(
         **common,
         peers=_unique_ids(_spine_peers(host, racks, fabric) + _upstream_peers(host, racks)),
         site_community=host.edge.site_community,
+        pool_ranges=_pool_ranges(fabric) if fabric.dynamic else (),
+    )
+
+
+def _listen_ranges(tor):
+    """A ToR's rack segments, per IP version (rules.dynamic_tors_have_segments: each has a length)."""
+    return tuple(
+        intent_types.ListenRange(prefix=str(net), family=family)
+        for (_version, family), net in zip(FAMILIES, (tor.ipv4_net, tor.ipv6_net))
+        if net is not None and getattr(tor, family) is not None
+    )
+
+
+def _pool_ranges(fabric):
+    """What a router of a dynamically peered fabric accepts from below: host routes in the anycast pools, node pod CIDRs in the pod pools.
+
+    The same for every ToR and spine and independent of the nodes, so nodes
+    come and go without a router's configuration changing.
+    """
+    ranges = [(net, net.max_prefixlen, net.max_prefixlen) for net in fabric.pools or ()]
+    ranges += [(net, length, length) for net, length, _path in fabric.pod_pools]
+    return tuple(
+        intent_types.PrefixRange(prefix=str(net), family="ipv%d" % net.version, low=low, high=high)
+        for net, low, high in sorted(ranges, key=lambda r: (r[0].version, r[0]))
     )

@@ -26,6 +26,7 @@ from functools import cached_property
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILIES
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.hosts import daemon_problems
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import FABRIC
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.overlaps import Index, covered, overlapping
 
 
@@ -441,6 +442,53 @@ def aggregates_outside_pools(layout, problems):
                     problems.add(spine.name, path, str(net), "overlaps anycast pool %s" % pool)
 
 
+# Dynamic node peering ----------------------------------------------------------------
+
+
+def dynamic_tors_have_segments(layout, problems):
+    """With dynamic node peering, every ToR's fabric_ipv4/fabric_ipv6 carries its segment's length: the listen range."""
+    if not layout.fabric.dynamic:
+        return
+    for members in layout.racks.values():
+        for tor in members["tors"]:
+            for var, address, net in (("fabric_ipv4", tor.ipv4, tor.ipv4_net), ("fabric_ipv6", tor.ipv6, tor.ipv6_net)):
+                if address is None:
+                    continue
+                if net is None or net.prefixlen >= net.max_prefixlen - 1:
+                    why = (
+                        "needs the rack segment's prefix length (e.g. %s/24 or /64): with fabric_bgp.node_peering dynamic the ToR "
+                        "accepts its nodes from that segment (its listen range), and a /%d has no room for nodes"
+                    )
+                    problems.add(tor.name, var, str(address), why % (address, address.max_prefixlen if net is None else net.prefixlen))
+
+
+def pods_in_pod_pools(layout, problems):
+    """Every pod CIDR lies in a fabric_pod_pools entry of its IP version at that pool's node prefix length."""
+    # Checked when pod pools are given, and always with dynamic node peering:
+    # ToRs and spines then accept pod prefixes only by the pools, so a pod CIDR
+    # outside them would be accepted by the model and dropped by the fabric.
+    pools = layout.fabric.pod_pools
+    if not pools and not layout.fabric.dynamic:
+        return
+    for net, (name, path) in layout.pods:
+        pool = next(((p, length) for p, length, _path in pools if p.version == net.version and net.subnet_of(p)), None)
+        if pool is None:
+            listed = ", ".join(str(p) for p, _l, _p in pools if p.version == net.version) or "none of IPv%d" % net.version
+            why = "is outside every pod pool (fabric_pod_pools: %s)" % listed
+            if layout.fabric.dynamic:
+                why += "; with fabric_bgp.node_peering dynamic the ToRs accept pod CIDRs only inside the pod pools"
+            problems.add(name, path, str(net), why)
+        elif net.prefixlen != pool[1]:
+            problems.add(name, path, str(net), "is a /%d, but pod pool %s hands nodes /%d CIDRs (its node_prefix_length)" % (net.prefixlen, pool[0], pool[1]))
+
+
+def pod_pools_hold_no_infrastructure(layout, problems):
+    """No pod pool covers an infrastructure address (peering address or upstream router)."""
+    pools = [(net, (FABRIC, path)) for net, _length, path in layout.fabric.pod_pools]
+    for (net, (_name, path)), (address, owner) in covered(pools, _infrastructure(layout)):
+        problems.add(FABRIC, path, str(net), "covers %s, the address of %s (%s); pod pools must not cover infrastructure addresses" % ((address,) + owner))
+
+
 # Daemons ---------------------------------------------------------------------------
 
 
@@ -475,6 +523,9 @@ RULES = (
     pods_cover_no_infrastructure,
     edges_cover_no_fabric_address,
     pods_disjoint,
+    dynamic_tors_have_segments,
+    pods_in_pod_pools,
+    pod_pools_hold_no_infrastructure,
     vip_scopes_name_sites,
     site_communities_agree,
     upstreams_external,

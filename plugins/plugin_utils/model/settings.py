@@ -8,6 +8,14 @@ from __future__ import annotations
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import REQUIRED, Field, Table
 
 ASN_SCHEMES = ("per_rack", "per_node")
+# How ToRs peer with their nodes: every node named in its ToRs' configs, or any
+# address of the rack segment accepted into the node peer-group.
+NODE_PEERING = ("static", "dynamic")
+DYNAMIC = "dynamic"
+# FRR's `bgp listen limit` without the line: 100 dynamic neighbours per ToR.
+FRR_LISTEN_LIMIT = 100
+# Kubernetes' node-cidr-mask-size defaults (kube-controller-manager).
+POD_NODE_PREFIX_LENGTHS = {4: 24, 6: 64}
 PRIVATE_ASN_BASE = 4200000000
 RESERVED_ASNS = {0: "reserved (RFC 7607)", 23456: "AS_TRANS (RFC 6793)", 65535: "reserved (RFC 7300)", 4294967295: "reserved (RFC 7300)"}
 MAX_ASN = 4294967295
@@ -65,9 +73,28 @@ BGP_FIELDS = (
         restrictions="cannot be `true` while `bfd` is `true`",
     ),
     Field(
+        "node_peering",
+        "string",
+        "how ToRs peer with their nodes: `static` names every node in its ToRs' configs (exact per-node filters); "
+        "`dynamic` accepts any node of the rack segment (FRR `bgp listen range`), so adding or removing a node changes "
+        "no ToR or spine configuration (see [Dynamic node peering](#dynamic-node-peering))",
+        default="static",
+        choices=NODE_PEERING,
+    ),
+    Field(
+        "listen_limit",
+        "integer",
+        "dynamic node peering: at most this many dynamic sessions per ToR (FRR `bgp listen limit`; a node of both "
+        "IP versions counts twice); the spine's per ToR prefix limit is `max_prefixes` × `listen_limit`",
+        default=FRR_LISTEN_LIMIT,
+        min=1,
+        max=65535,
+    ),
+    Field(
         "max_prefixes",
         "integer",
-        "prefix limit: the ToR's per node session; the spine's per ToR session is `max_prefixes` × nodes in that ToR's rack. "
+        "prefix limit: the ToR's per node session; the spine's per ToR session is `max_prefixes` × nodes in that ToR's rack "
+        "(with dynamic node peering `max_prefixes` × `listen_limit`). "
         "A node that would announce more prefixes of one family (VIPs plus pod CIDRs) is refused at validation, "
         "since its ToRs would drop the session",
         default=100,
@@ -143,6 +170,18 @@ FABRIC_FIELDS = (
         max=MAX_ASN - 1,
         restrictions="not 23456 or 65535 (reserved)",
         example="`64512`",
+    ),
+    Field(
+        "fabric_pod_pools",
+        "list",
+        "the cluster's pod CIDRs (what `--cluster-cidr` says): every node's pod CIDR must lie in one, at its node prefix length. "
+        "Required with dynamic node peering when nodes announce pod CIDRs: ToRs and spines then accept exactly such prefixes "
+        "(see [Dynamic node peering](#dynamic-node-peering))",
+        default=[],
+        doc_type="list of prefixes or mappings `{prefix, node_prefix_length}`",
+        restrictions="disjoint, outside `fabric_anycast_pools`; `node_prefix_length` (default %d for IPv4, %d for IPv6, "
+        "Kubernetes' `--node-cidr-mask-size`) at least the pool's length" % (POD_NODE_PREFIX_LENGTHS[4], POD_NODE_PREFIX_LENGTHS[6]),
+        example="`[10.244.0.0/16, {prefix: fd00:244::/56, node_prefix_length: 64}]`",
     ),
 )
 FABRIC_TABLE = Table("fabric_variables", FABRIC_FIELDS, key="Variable", columns=("type", "default", "restrictions", "description", "example"))

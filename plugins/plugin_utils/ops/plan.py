@@ -13,6 +13,7 @@ its diff and commands, and nothing else here reads them.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional, Union
 
@@ -71,8 +72,11 @@ def build(
         bgp = seen.get("bgp") or {}
         sessions = bgp.get("sessions") or []
         added_lines, removed_lines = diff_lines(config.get("diff"))
-        planned_peers = set(p.address for p in intent.peers)
-        live_peers = set(s["peer"] for s in sessions)
+        # Dynamic node peering: a ToR's node sessions come and go with the nodes
+        # (each node's own plan shows them), not with the ToR's configuration.
+        dynamic = set(p.address for p in intent.peers if p.dynamic)
+        planned_peers = set(p.address for p in intent.peers) - dynamic
+        live_peers = set(s["peer"] for s in sessions if not s.get("dynamic") and s["peer"] not in dynamic and not _in_listen_range(intent, s["peer"]))
         entry: dict[str, Any] = {
             "role": intent.role,
             "daemon": intent.daemon,
@@ -139,6 +143,15 @@ def build(
         "errors": errors,
         "hosts": hosts,
     }
+
+
+def _in_listen_range(intent: Intent, address: str) -> bool:
+    """Whether a live session's peer ADDRESS lies in one of the ToR's listen ranges (a node it accepts without naming it)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(r.prefix) for r in intent.listen)
 
 
 def _live_established(observed: Optional[Mapping[str, Any]]) -> list[str]:

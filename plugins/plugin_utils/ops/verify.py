@@ -89,7 +89,9 @@ def session_cases(intents: Mapping[str, Intent], observed: Observed) -> list[Cas
                 continue
             session = sessions.get((peer.address, peer.family))
             if session is None:
-                out.append(Case("sessions", host, subject, "Established", "not configured", False))
+                # A ToR forgets a dynamic node session that is down (FRR lists only the live ones).
+                missing = "no session from the node (dynamic peering: not connected)" if peer.dynamic else "not configured"
+                out.append(Case("sessions", host, subject, "Established", missing, False))
                 continue
             state = str(session.get("state") or "unknown")
             detail = state if not session.get("last_error") else "%s (%s)" % (state, session.get("last_error"))

@@ -289,8 +289,8 @@ def test_an_intent_cannot_be_made_of_another_schema_or_role():
 # Role-only keys --------------------------------------------------------------------
 
 NODE_ONLY = {"vip_interface", "vips", "pod_cidrs", "exports", "export_policy"}
-TOR_ONLY = {"uplink_ipv4", "uplink_ipv6"}
-SPINE_ONLY = {"site_community"}
+TOR_ONLY = {"uplink_ipv4", "uplink_ipv6", "listen", "pool_ranges"}
+SPINE_ONLY = {"site_community", "pool_ranges"}
 COMMON = {"schema", "hostname", "role", "daemon", "site", "rack", "asn", "router_id", "ipv4", "ipv6", "bgp", "peers"}
 UPSTREAM_ONLY = {"export_policy", "aggregates"}
 PEER_COMMON = {"name", "id", "role", "family", "address", "local_address", "asn", "accept", "export", "max_prefixes"}
@@ -304,7 +304,8 @@ def test_role_only_keys_appear_only_for_their_role(fabric):
         assert set(plain) == wanted[built.role], name
         seen.add(built.role)
         for peer in plain["peers"]:
-            assert set(peer) == PEER_COMMON | (UPSTREAM_ONLY if peer["role"] == "upstream" else set()), (name, peer["id"])
+            only = {"upstream": UPSTREAM_ONLY, "node": {"dynamic"}}.get(peer["role"], set())
+            assert set(peer) == PEER_COMMON | only, (name, peer["id"])
     assert seen == {"node", "tor", "spine"}
 
 

@@ -276,6 +276,62 @@ def test_rule_refuses(rule, fabric, expected):
 
 
 # Rules whose refused case needs a fabric-wide setting or a driver: tested below.
+DYNAMIC_BGP = {"password": "s3cret-md5", "node_peering": "dynamic"}
+
+
+def dynamic_fabric(pod_pools=("10.244.0.0/16", {"prefix": "fd00:244::/32", "node_prefix_length": 64})):
+    hostvars, groups = small_fabric(fabric_bgp=dict(DYNAMIC_BGP))
+    set_fabric(hostvars, "fabric_pod_pools", list(pod_pools))
+    return hostvars, groups
+
+
+REFUSED += [
+    pytest.param(
+        rules.dynamic_tors_have_segments,
+        lambda: edited(dynamic_fabric, ("tor1", "fabric_ipv4", "10.1.1.1")),
+        [
+            "tor1: fabric_ipv4 = '10.1.1.1': needs the rack segment's prefix length (e.g. 10.1.1.1/24 or /64): with fabric_bgp.node_peering "
+            "dynamic the ToR accepts its nodes from that segment (its listen range), and a /32 has no room for nodes"
+        ],
+        id="dynamic-tor-without-segment",
+    ),
+    pytest.param(
+        rules.pods_in_pod_pools,
+        lambda: dynamic_fabric(pod_pools=["10.244.0.0/16"]),
+        [
+            "n3: fabric_pod_cidrs[1] = 'fd00:244:3::/64': is outside every pod pool (fabric_pod_pools: none of IPv6); "
+            "with fabric_bgp.node_peering dynamic the ToRs accept pod CIDRs only inside the pod pools"
+        ],
+        id="dynamic-pod-outside-pools",
+    ),
+    pytest.param(
+        rules.pods_in_pod_pools,
+        lambda: dynamic_fabric(pod_pools=[{"prefix": "10.244.0.0/16", "node_prefix_length": 26}, "fd00:244::/32"]),
+        [
+            "n1: fabric_pod_cidrs[0] = '10.244.1.0/24': is a /24, but pod pool 10.244.0.0/16 hands nodes /26 CIDRs (its node_prefix_length)",
+            "n3: fabric_pod_cidrs[0] = '10.244.3.0/24': is a /24, but pod pool 10.244.0.0/16 hands nodes /26 CIDRs (its node_prefix_length)",
+        ],
+        id="pod-at-another-length",
+    ),
+    pytest.param(
+        rules.pod_pools_hold_no_infrastructure,
+        lambda: dynamic_fabric(pod_pools=["10.0.0.0/8", "fd00:244::/32"]),
+        ["fabric: fabric_pod_pools[0] = '10.0.0.0/8': covers 10.0.0.1, the address of spine1 (fabric_ipv4); pod pools must not cover infrastructure addresses"],
+        id="pod-pool-covers-infrastructure",
+    ),
+]
+
+
+def test_a_static_fabric_without_pod_pools_takes_any_pod_cidr():
+    assert run(rules.pods_in_pod_pools, small_fabric()) == []
+
+
+def test_the_dynamic_example_passes_every_rule():
+    problems = Problems()
+    rules.check(layout_of(*dynamic_fabric()), problems)
+    assert problems.messages() == []
+
+
 TESTED_BELOW = {rules.derived_asns_distinct, rules.prefix_counts_within_cap, rules.vips_not_infrastructure, rules.daemons_capable}
 
 

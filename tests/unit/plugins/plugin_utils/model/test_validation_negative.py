@@ -30,7 +30,7 @@ SECRET = "s3cret-md5-key"
 POOLS = ["198.51.100.0/24", "2001:db8:ac::/48"]
 BGP_KEYS = (
     "bfd, bfd_interval_ms, bfd_multiplier, connect_retry_time, ecmp_paths, error_forget_time, error_wait_time, graceful_restart, "
-    "hold_time, keepalive_time, max_prefixes, password, ttl_security"
+    "hold_time, keepalive_time, listen_limit, max_prefixes, node_peering, password, ttl_security"
 )
 ONE_ROLE = "a host has exactly one fabric role; it is in more than one of fabric_nodes, fabric_tors, fabric_spines"
 SAME_EVERYWHERE = "fabric-wide variables must be the same for every host (define them once, e.g. in group_vars/all)"
