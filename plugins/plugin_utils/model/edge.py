@@ -142,10 +142,8 @@ def read_edge(reader, role):
         edge.site_community = community(reader, "fabric_site_community", raw, 2)
     for index, raw in enumerate(reader.list_of("fabric_pod_aggregates", reader.get("fabric_pod_aggregates"))):
         path = "fabric_pod_aggregates[%d]" % index
-        net = reader.prefix(path, raw, "a pod aggregate")
-        if net is not None and net.prefixlen == 0:
-            reader.fail(path, raw, "is a default route: an aggregate must cover pod CIDRs, not everything")
-        elif net is not None:
+        net = reader.prefix(path, raw, "a pod aggregate", not_default="an aggregate must cover pod CIDRs, not everything")
+        if net is not None:
             edge.pod_aggregates.append((net, path))
     return edge
 

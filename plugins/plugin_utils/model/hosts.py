@@ -294,11 +294,8 @@ def _read_pod_cidrs(reader):
     cidrs = []
     for index, raw in enumerate(reader.list_of("fabric_pod_cidrs", reader.get("fabric_pod_cidrs"))):
         path = "fabric_pod_cidrs[%d]" % index
-        net = reader.prefix(path, raw, "a pod CIDR")
+        net = reader.prefix(path, raw, "a pod CIDR", not_default="a pod CIDR is the node's own pod addresses")
         if net is None:
-            continue
-        if net.prefixlen == 0:
-            reader.fail(path, raw, "is a default route: a pod CIDR is the node's own pod addresses")
             continue
         clash = next((p for n, p in cidrs if n.version == net.version and n.overlaps(net)), None)
         if clash:

@@ -194,13 +194,17 @@ class Reader(_schema.Reader):
             return None, None
         return address, network
 
-    def prefix(self, path: str, value: object, what: str = "a prefix") -> IPNetwork | None:
+    def prefix(self, path: str, value: object, what: str = "a prefix", not_default: str | None = None) -> IPNetwork | None:
+        """VALUE as a network; with NOT_DEFAULT (the reason) a default route (/0) is refused too."""
         if not isinstance(value, str) or "/" not in value:
             self.fail(path, value, "must be %s written as address/length" % what)
             return None
         parsed = parse_ip(value, "network")
         if parsed[0] is None:
             self.fail(path, value, parsed[1])
+        elif not_default is not None and parsed[0].prefixlen == 0:
+            self.fail(path, value, "is a default route: " + not_default)
+            return None
         return parsed[0]
 
     def dict_of(self, path: str, value: object, allowed: Collection[str], secret: bool = False) -> dict[object, object] | None:

@@ -183,10 +183,8 @@ def _read_pools(reader, raw):
     pools = []
     for index, item in enumerate(reader.list_of("fabric_anycast_pools", raw)):
         path = "fabric_anycast_pools[%d]" % index
-        net = reader.prefix(path, item, "an anycast pool")
-        if net is not None and net.prefixlen == 0:
-            reader.fail(path, item, "is a default route: an anycast pool holds the VIPs, not every address")
-        elif net is not None:
+        net = reader.prefix(path, item, "an anycast pool", not_default="an anycast pool holds the VIPs, not every address")
+        if net is not None:
             pools.append((net, path))
     # O(n log n): pools sorted by start, not compared pairwise.
     clashes = {}
@@ -221,11 +219,8 @@ def _read_pod_pools(reader, raw, anycast_pools):
             path_prefix, item = path + ".prefix", item.get("prefix")
         else:
             path_prefix = path
-        net = reader.prefix(path_prefix, item, "a pod pool")
+        net = reader.prefix(path_prefix, item, "a pod pool", not_default="a pod pool is the cluster's pod CIDR, not every address")
         if net is None:
-            continue
-        if net.prefixlen == 0:
-            reader.fail(path_prefix, item, "is a default route: a pod pool is the cluster's pod CIDR, not every address")
             continue
         if length is None:
             length, length_path, shown = POD_NODE_PREFIX_LENGTHS[net.version], path_prefix, str(net)
