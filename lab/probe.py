@@ -35,6 +35,11 @@ async def probe(host, port, timeout):
             reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
         except asyncio.TimeoutError:
             return False, "connect: timeout"
+        except ConnectionResetError:
+            # The handshake completed and a router then moved the flow before
+            # the event loop saw the connection up (a SYN answered by RST is
+            # ConnectionRefusedError): an open connection reset, like "reset".
+            return False, "reset"
         except OSError as exc:
             return False, "connect: %s" % exc.__class__.__name__
         writer.write(b"GET / HTTP/1.0\r\nHost: probe\r\n\r\n")
