@@ -205,6 +205,8 @@ TOR: tuple[Declaration, ...] = (
     # 0 is the local rule, 32766/32767 main and default.
     _int("tor_resilient_ecmp_rule_priority", "the ip rule's priority", 1, 32765),
     _int("tor_resilient_ecmp_watchdog_sec", "WatchdogSec= of the unit", 1, 3600),
+    # 0 flushes the groups at once after the agent dies (no stale window).
+    _int("tor_resilient_ecmp_stale_sec", "seconds", 0, 86400),
 )
 
 ROUTING: tuple[Declaration, ...] = (

@@ -62,6 +62,7 @@ GOOD = {
     "tor_resilient_ecmp_table": 200,
     "tor_resilient_ecmp_rule_priority": 1000,
     "tor_resilient_ecmp_watchdog_sec": 30,
+    "tor_resilient_ecmp_stale_sec": 0,
     "routing_session_wait": 30,
     "routing_bgp_password": "s3cret-md5",
     "routing_drain_state": "drained",
