@@ -128,9 +128,13 @@ def ll_main(args):
         "reps": args.reps,
         "rows": rows,
     }
-    # Each run replaces its own rows (event and ECMP mode) and keeps the others.
+    # Each run replaces its own rows (event and ECMP mode) and keeps the others, with the day they were measured
+    # (rows recorded before rows had one: the day of the result they were in).
     previous = report.previous_rows("longlived")
     if previous is not None:
+        with open(os.path.join(report.RESULTS, "longlived.json")) as handle:
+            previous_date = json.load(handle).get("date", "-")
+        previous = [dict(r, measured=r.get("measured", previous_date)) for r in previous]
         result["rows"] = report.merge_rows(previous, rows, ["%s/%s" % (k, m) for k, _l, _f in LL_EVENTS for m in ("plain", "resilient")])
     text = report.ll_markdown(result)
     report.write("longlived", result, text)

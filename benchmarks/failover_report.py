@@ -80,6 +80,7 @@ def ll_row(key, label, mode, runs, loads):
         "event": "%s/%s" % (key, mode),
         "label": label,
         "ecmp": mode,
+        "measured": datetime.date.today().isoformat(),
         "reps": len(runs),
         "load": "%.1f-%.1f" % (min(loads), max(loads)) if loads else "-",
         "connections_median": statistics.median(r["connections"] for r in runs),
@@ -177,8 +178,10 @@ def markdown(result, one_site):
 
 def ll_markdown(result):
     """longlived.md from longlived.json's RESULT."""
+    # Each run replaces only its own rows, so the rows can be of different days (a row without "measured": the result's date).
+    days = sorted(set(r.get("measured", result["date"]) for r in result["rows"])) or [result["date"]]
     lines = [
-        "# long-lived connections through ECMP changes (%s)" % result["date"],
+        "# long-lived connections through ECMP changes (%s)" % (days[0] if len(days) == 1 else "%s to %s" % (days[0], days[-1])),
         "",
         "%s. The lab client holds %d TCP connections to %s (lab/longlived.py), each sending a"
         " line every 100 ms; a connection is reset (RST, EOF, error) or stalled (no answer for > 1 s). Nodes: n1, n2, n5"
@@ -191,13 +194,13 @@ def ll_markdown(result):
         % (result["machine"], result["connections"], VIP, result["buckets"], result["idle_timer"],
            result["hash_policy"]),
         "",
-        "| event | ECMP | reps | load | connections | on the changed node: reset | stalled"
+        "| event | ECMP | measured | reps | load | connections | on the changed node: reset | stalled"
         " | collateral (other nodes): reset | stalled | BGP sessions dropped (all reps) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
-        lines.append("| %s | %s | %s | %s | %s | %s (%s) of %s | %s (%s) | **%s (%s)** of %s | %s (%s) | %s |" % (
-            r["label"], r["ecmp"], r["reps"], r.get("load", "-"), r["connections_median"],
+        lines.append("| %s | %s | %s | %s | %s | %s | %s (%s) of %s | %s (%s) | **%s (%s)** of %s | %s (%s) | %s |" % (
+            r["label"], r["ecmp"], r.get("measured", result["date"]), r["reps"], r.get("load", "-"), r["connections_median"],
             r["changed_reset"]["median"], r["changed_reset"]["max"], r["changed_connections"]["median"],
             r["changed_stalled"]["median"], r["changed_stalled"]["max"],
             r["collateral_reset"]["median"], r["collateral_reset"]["max"], r["collateral_connections"]["median"],

@@ -187,7 +187,14 @@ def test_ll_row_and_its_markdown_from_long_lived_reports():
     assert row["changed_reset"] == {"median": 40, "max": 40} and row["collateral_reset"] == {"median": 2, "max": 4}
     text = report.ll_markdown({"date": "d", "machine": "m", "connections": 200, "buckets": 128, "idle_timer": 2, "hash_policy": "1",
                                "rows": [row]})
-    assert "| drain of one node | resilient | 3 | 0.5-1.2 | 200 | 40 (40) of 40 | 0 (0) | **2 (4)** of 160 | 1 (1) | 1 |" in text
+    assert "| drain of one node | resilient | %s | 3 | 0.5-1.2 | 200 | 40 (40) of 40 | 0 (0) | **2 (4)** of 160 | 1 (1) | 1 |" % row["measured"] in text
+    assert "# long-lived connections through ECMP changes (%s)" % row["measured"] in text
+    old = dict(row, event="ll-undrain/resilient", label="undrain")
+    del old["measured"]
+    text = report.ll_markdown({"date": "2000-01-01", "machine": "m", "connections": 200, "buckets": 128, "idle_timer": 2,
+                               "hash_policy": "1", "rows": [old, row]})
+    assert "| undrain | resilient | 2000-01-01 | 3 |" in text  # a row recorded without its day: the result's
+    assert "# long-lived connections through ECMP changes (2000-01-01 to %s)" % row["measured"] in text
 
 
 def test_results_files_round_trip(tmp_path, monkeypatch):
