@@ -8,6 +8,9 @@ client sends one HTTP request (a new TCP connection) to the VIP every 10 ms
 at least five repetitions:
 
   service    the service behind the VIP stops on one node (the health agent withdraws the VIP)
+  service_unit the service's systemd unit gets SIGKILL on one node (systemd restarts it 4 s
+             later); the lab runs with lab_unit_health (re-converged when it is off): the VIP
+             also has an event-driven systemd_unit check, which withdraws at once
   sigkill    the health agent on one node gets SIGKILL (systemd's ExecStopPost withdraws)
   silent     one node is frozen (docker pause), BFD on (100 ms x 3)
   silent-hold the same with BFD off: the BGP hold timer (9 s) finds it
@@ -80,7 +83,7 @@ import json
 import os
 
 import failover_report as report
-from failover_events import EVENTS, GLOBAL_EVENTS, LL_DEFAULT, LL_EVENTS, LL_FIRST, ll_all_serving, set_bfd
+from failover_events import EVENTS, GLOBAL_EVENTS, LL_DEFAULT, LL_EVENTS, LL_FIRST, ll_all_serving, set_bfd, set_unit_health
 from failover_lab import PROBE, REPO, docker, ll_agent, wait_for
 from failover_measure import answered_by_site, next_hops
 
@@ -167,6 +170,10 @@ def main():
     for key, label, func, target in events:
         if key not in wanted:
             continue
+        if key in ONE_SITE:
+            # Only service_unit runs with the lab's unit check (lab_unit_health);
+            # re-converges only when the lab is not as the event needs it.
+            set_unit_health(key == "service_unit")
         if key == "silent-hold":
             set_bfd(False)
         try:

@@ -16,6 +16,7 @@ from failover_lab import (
     BIRD_CONF,
     CONFIRM_TIMEOUT,
     DARK_S,
+    HEALTHD_CONFIG,
     LL_AGENT,
     LL_NODES,
     MARKER,
@@ -24,8 +25,10 @@ from failover_lab import (
     PAIR,
     QUIET_S,
     REPO,
+    RESTART_S,
     SITE_A,
     SPINE_PATHS,
+    UNIT_CHECK,
     UPLINK,
     docker,
     env,
@@ -91,6 +94,62 @@ def event_service(probe_timeout):
     docker("exec", "n1", "systemctl", "start", "lab-http")
     back_in_ecmp("n1")
     return probe.summary
+
+
+def unit_health():
+    """Whether the lab's VIP follows lab-http.service (lab_unit_health): its check in n1's agent configuration."""
+    config = json.loads(docker("exec", "n1", "cat", HEALTHD_CONFIG).stdout)
+    return UNIT_CHECK in json.dumps(config)
+
+
+def set_unit_health(enabled):
+    """Re-converge the lab with lab_unit_health on or off (the fabric's own site.yml), unless it already is."""
+    if unit_health() == enabled:
+        return
+    path = os.path.join(REPO, ".build", "bench-failover-unit.json")
+    with open(path, "w") as handle:
+        json.dump({"lab_unit_health": enabled}, handle)
+    sh("molecule", "converge", "-s", "failover", "--", "--extra-vars", "@" + path, env=env(), cwd=REPO)
+    if unit_health() != enabled:
+        sys.exit("lab_unit_health=%s did not reach n1's %s" % (enabled, HEALTHD_CONFIG))
+    wait_for("all four nodes serving", lambda: len(next_hops("tor1")) == 2 and len(next_hops("tor2")) == 2)
+
+
+def event_service_unit(probe_timeout):
+    """lab-http's unit on n1 killed (SIGKILL); with lab_unit_health, its systemd_unit check withdraws at once.
+
+    systemd restarts it (Restart=on-failure) after RESTART_S, set for the
+    event by a runtime drop-in: as in event_service, the service stays away
+    for seconds, so the window measures the agent, not systemd's restart.
+    """
+    node = "n1"
+    dropin = "/run/systemd/system/lab-http.service.d/bench-restart.conf"
+    docker("exec", node, "sh", "-c", "mkdir -p %s && printf '[Service]\\nRestartSec=%d\\n' > %s && systemctl daemon-reload"
+           % (os.path.dirname(dropin), RESTART_S, dropin))
+    restarts = int(unit_property(node, "lab-http", "NRestarts") or 0)
+
+    def restarted():
+        return (int(unit_property(node, "lab-http", "NRestarts") or 0) > restarts
+                and unit_property(node, "lab-http", "ActiveState") == "active")
+
+    try:
+        with Probe(probe_timeout) as probe:
+            start = time.time()
+            docker("exec", node, "systemctl", "kill", "--signal=KILL", "lab-http")
+            out_s = seen_within(lambda: NODE_ADDRESS[node] not in next_hops(NODE_TOR[node]), 10, start)
+            wait_for("lab-http restarted on %s" % node, restarted, 30)
+            restarted_s = since(start)
+            time.sleep(1)
+    finally:
+        docker("exec", node, "sh", "-c", "rm -f %s && systemctl daemon-reload" % dropin)
+    summary = probe.summary
+    summary.update(out_s=out_s, restarted_s=restarted_s,
+                   restarts=int(unit_property(node, "lab-http", "NRestarts") or 0) - restarts,
+                   restart_policy=unit_property(node, "lab-http", "Restart"))
+    print("service_unit: n1 out of tor1's ECMP %ss after the kill, lab-http restarted %ss after it (%d restart(s), Restart=%s)"
+          % (out_s, restarted_s, summary["restarts"], summary["restart_policy"]), flush=True)
+    back_in_ecmp(node)
+    return summary
 
 
 def event_sigkill(probe_timeout):
@@ -458,6 +517,7 @@ GLOBAL_EVENTS = [
 
 EVENTS = [
     ("service", "service stops on one node (health agent withdraws)", event_service, "< 1500 ms"),
+    ("service_unit", "service's unit killed (SIGKILL) on one node, event-driven check (systemd_unit) withdraws", event_service_unit, "< 250 ms"),
     ("sigkill", "health agent killed with SIGKILL (ExecStopPost withdraws)", event_sigkill, "-"),
     ("silent", "node frozen (docker pause), BFD 100 ms x 3", event_silent, "< 1000 ms"),
     ("silent-hold", "node frozen, BFD off (hold timer 9 s)", event_silent_hold, "(comparison)"),

@@ -38,6 +38,8 @@ DARK_S = 5  # how long tor_dark keeps the ToR's links down
 QUIET_S = 65  # frr_kill_tor: seconds without a session error before the kill (> error_forget_time)
 BIRD_CONF = "/etc/bird/bird.conf"
 HEALTHD_CONFIG = "/etc/anycast-fabric/healthd.json"
+UNIT_CHECK = '"unit": "lab-http.service"'  # lab_unit_health's check, as n1's agent configuration holds it
+RESTART_S = 4  # service_unit: systemd restarts the killed lab-http this long after (RestartSec, a runtime drop-in)
 
 # Two sites (scenario global): client-a, near site a, is measured.
 SITE_A = ("a1", "a2")

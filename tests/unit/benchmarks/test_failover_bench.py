@@ -240,3 +240,19 @@ def test_the_command_line_is_the_benchmarks():
                    "--ecmp {plain,resilient,both}", "--connections CONNECTIONS"):
         assert option in out
     assert "Benchmark: how long clients lose an anycast VIP when a node fails or is" in out
+
+
+def test_service_unit_runs_in_the_one_site_lab_with_the_unit_check_switched_on():
+    """service_unit: the event-driven row, after service in the table; its switch is found in n1's agent configuration."""
+    import failover_lab as lab
+
+    keys = [k for k, _l, _f, _t in failover.EVENTS]
+    assert keys.index("service_unit") == keys.index("service") + 1 and "service_unit" in failover.ONE_SITE
+    assert dict((k, t) for k, _l, _f, t in failover.EVENTS)["service_unit"] == "< 250 ms"
+    # set_unit_health reads n1's healthd.json back through json.dumps: the check lab_unit_health adds is found,
+    # the http check alone (lab_unit_health off) is not.
+    vip = {"name": "web", "checks": [{"type": "systemd_unit", "unit": "lab-http.service", "rise": 3},
+                                     {"type": "http", "port": 80, "path": "/"}]}
+    assert lab.UNIT_CHECK in json.dumps({"vips": [vip]})
+    assert lab.UNIT_CHECK not in json.dumps({"vips": [dict(vip, checks=vip["checks"][1:])]})
+    assert "service_unit" in failover.__doc__
