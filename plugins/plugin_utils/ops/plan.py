@@ -89,7 +89,8 @@ def build(
             "diff": unified_diff(config.get("diff"), name) if config.get("changed") else "",
             "sessions_added": sorted(planned_peers - live_peers),
             "sessions_removed": sorted(live_peers - planned_peers),
-            "sessions_reset": sorted(_resets(intent, seen) & planned_peers) if config.get("changed") else [],
+            # A configuration change resets dynamic sessions too (switching a ToR to listen ranges drops its named nodes).
+            "sessions_reset": sorted(_resets(intent, seen) & (planned_peers | dynamic)) if config.get("changed") else [],
             "vips_added": [],
             "vips_removed": [],
             "error": seen.get("error"),

@@ -267,3 +267,17 @@ def test_verify_reads_a_missing_dynamic_session_as_a_node_not_connected(base):
     failed = [c for c in cases if not c.ok]
     assert len(failed) == 1 and "n2" in failed[0].subject and "dynamic peering: not connected" in failed[0].found
     assert all(c.ok for c in cases if c is not failed[0])
+
+
+def test_plan_of_switching_a_tor_to_dynamic_peering_reports_its_node_sessions_reset():
+    static = build(*small_fabric())
+    dynamic = build(*fabric())
+    live = observed(static)
+    before = render.render(static["tor1"], password=PASSWORD)
+    after = render.render(dynamic["tor1"], password=PASSWORD)
+    # What frr-reload would run: the named neighbors go.
+    commands = ["no neighbor %s remote-as %d" % (p.address, p.asn) for p in static["tor1"].peers_of("node")]
+    live["tor1"]["config"] = {"changed": True, "commands": commands, "diff": {"before": before, "after": after}}
+    report = plan.build(dynamic, live, planned_hosts=["tor1"])
+    assert report["hosts"]["tor1"]["sessions_reset"] == sorted(p.address for p in dynamic["tor1"].peers_of("node"))
+    assert any("re-establishes" in w for w in report["warnings"])
