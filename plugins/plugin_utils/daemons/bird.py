@@ -12,6 +12,7 @@ from typing import Any, Optional
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILY_TAG
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import BIRD
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver, diff_lines
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import weights
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent
 
 # BIRD session options: a change re-establishes the session (not just a policy update).
@@ -21,6 +22,11 @@ _BLOCK = re.compile(r"^(template bgp|protocol bgp) (\S+)")
 
 def _bird_community(value: str) -> str:
     return "(%s)" % ",".join(value.split(":"))
+
+
+def _bird_link_bandwidth(asn: int, mbps: int) -> str:
+    """The link-bandwidth extended community (weighted ECMP) as BIRD writes it: transitive, subtype 4."""
+    return "(unknown 0x%x, %d, %d)" % (weights.LINK_BANDWIDTH_SUBTYPE, weights.as_field(asn), weights.ieee_bits(mbps))
 
 
 def bird_view(intent: Intent) -> dict[str, Any]:
@@ -34,6 +40,7 @@ def bird_view(intent: Intent) -> dict[str, Any]:
                 "prefixes": entry.prefixes,
                 "communities": [_bird_community(c) for c in entry.communities],
                 "large_communities": [_bird_community(c) for c in entry.large_communities],
+                "link_bandwidth": _bird_link_bandwidth(intent.asn, entry.bandwidth) if entry.bandwidth else None,
             }
             for entry in entries
         ]

@@ -175,6 +175,8 @@ def frr_view(intent: Intent) -> dict[str, Any]:
         "bfd_profile": BFD_PROFILE,
         "ecmp_paths": _non_default(bgp, "ecmp_paths") if intent.role != "node" else None,
         "multipath_relax": intent.role != "node",
+        # Weighted ECMP off: a router splits equally even over paths that carry link bandwidth.
+        "ignore_bandwidth": intent.role != "node" and not bgp.weighted_ecmp,
         "listen_limit": intent.bgp.listen_limit if intent.listen and intent.bgp.listen_limit != FRR_DEFAULTS["listen_limit"] else None,
     }
 
@@ -236,6 +238,9 @@ def _export_route_map(intent: Intent, peer: Peer, prefix_lists: list[Item], rout
             # statements and BIRD's routes "IGP": left alone, a ToR would
             # prefer BIRD nodes on origin and never ECMP over FRR nodes.
             route_map_entry["origin_igp"] = True
+            if entry.bandwidth:
+                # Weighted ECMP: the node's weight, as link bandwidth (model/weights.py).
+                route_map_entry["extcommunity"] = "bandwidth %d" % entry.bandwidth
             entries.append(route_map_entry)
         if not entries:
             # A drained node without pod CIDRs announces nothing: an explicit
@@ -250,6 +255,11 @@ def _export_route_map(intent: Intent, peer: Peer, prefix_lists: list[Item], rout
         name = "TO-%s" % peer_group(peer.role, fam)  # type: ignore[no-untyped-call]
         prefix_lists.append(_prefix_list(name, fam, peer.export))
         entries = [_route_map_entry(10, fam, name)]
+    if intent.role == "tor" and intent.bgp.weighted_ecmp:
+        # Weighted ECMP: each VIP goes up with the sum of its ECMP set's link bandwidths (a
+        # single path keeps its node's own), which the spines weight this ToR by.
+        for up in entries:
+            up["extcommunity"] = "bandwidth cumulative"
     route_maps.append({"name": name, "action": "permit", "entries": entries})
     return name
 
@@ -268,6 +278,9 @@ def _upstream_route_map(intent: Intent, peer: Peer, prefix_lists: list[Item], ro
             entry["prepend"] = " ".join([str(intent.asn)] * policy.prepend)
         if policy.med is not None:
             entry["med"] = policy.med
+        if intent.bgp.weighted_ecmp:
+            # The fabric's weights (link bandwidth) are its own: they do not leave the site.
+            entry["extcommunity"] = "none"
         entries.append(entry)
     if not entries:
         entries.append({"seq": 10, "action": "deny"})

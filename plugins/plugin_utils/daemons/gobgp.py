@@ -22,6 +22,7 @@ from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity im
 from ansible_collections.anycast.fabric.plugins.module_utils._gobgp import session_changes
 from ansible_collections.anycast.fabric.plugins.module_utils._gobgp_rib import ORIGINATE_SETS
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver, Problem, Requirement
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import weights
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent
 
 if TYPE_CHECKING:  # the model imports the drivers: only the checker reads these
@@ -54,6 +55,8 @@ def gobgp_view(intent: Intent) -> dict[str, Any]:
                     "prefix_set": name,
                     "communities": list(entry.communities),
                     "large_communities": list(entry.large_communities),
+                    # Weighted ECMP: GoBGP's link-bandwidth form is ASN:bytes per second (model/weights.py).
+                    "ext_communities": ["lb:%d:%d" % (weights.as_field(intent.asn), entry.bandwidth * weights.MBPS_BYTES)] if entry.bandwidth else [],
                 }
             )
         if originate:

@@ -79,6 +79,7 @@ class Host:
     router_id: object = None
     router_id_explicit: bool = False
     vip_interface: str = DEFAULT_VIP_INTERFACE
+    vip_weight: int = 1  # fabric_vip_weight: the default weight of the node's VIPs
     vips: list = field(default_factory=list)
     pod_cidrs: list = field(default_factory=list)  # (network, path)
     edge: Edge = field(default_factory=Edge)  # spines: upstreams and what crosses the site's edge
@@ -139,12 +140,17 @@ def read_host(problems, name, role, variables):
 
     if role == "node":
         host.vip_interface = _interface_name(reader, "fabric_vip_interface", reader.get("fabric_vip_interface", DEFAULT_VIP_INTERFACE))
-        host.vips = _read_vips(reader)
+        weight = reader.get("fabric_vip_weight")
+        if weight is not None:
+            weight = reader.field("fabric_vip_weight", HOST_TABLE.field("fabric_vip_weight"), weight)
+        # A refused node weight was reported: its VIPs are read with the default, not refused again.
+        host.vip_weight = weight if weight is not None else 1
+        host.vips = _read_vips(reader, {"weight": host.vip_weight})
         host.pod_cidrs = _read_pod_cidrs(reader)
         if reader.get("fabric_state_dir") is not None:
             reader.field("fabric_state_dir", HOST_TABLE.field("fabric_state_dir"), reader.get("fabric_state_dir"))
     else:
-        for var in ("fabric_vips", "fabric_pod_cidrs", "fabric_vip_interface"):
+        for var in ("fabric_vips", "fabric_pod_cidrs", "fabric_vip_interface", "fabric_vip_weight"):
             if reader.get(var):
                 reader.fail(var, reader.get(var), "only applies to nodes (fabric_nodes); %s announce no service addresses" % ROLE_LABELS[role])
     return host
@@ -196,12 +202,13 @@ def _read_router_id(reader, host):
     host.router_id, host.router_id_explicit = router_id, True
 
 
-def _read_vips(reader):
+def _read_vips(reader, defaults):
+    """The node's VIPs; DEFAULTS: {carried key: the node's own default for it} (the node weight)."""
     vips = []
     seen = {}
     for index, item in enumerate(reader.list_of("fabric_vips", reader.get("fabric_vips"))):
         path = "fabric_vips[%d]" % index
-        vip = _read_vip(reader, path, item)
+        vip = _read_vip(reader, path, item, defaults)
         if vip is None:
             continue
         if vip.prefix in seen:
@@ -212,7 +219,7 @@ def _read_vips(reader):
     return vips
 
 
-def _read_vip(reader, path, item):
+def _read_vip(reader, path, item, defaults):
     if isinstance(item, dict):
         if reader.dict_of(path, item, VIP_KEYS) is None:
             return None
@@ -229,8 +236,12 @@ def _read_vip(reader, path, item):
     vip = Vip(prefix=prefix, path=path, address_path=address_path)
     before = len(reader.problems)
     for declaration in CARRIED:
+        raw = item.get(declaration.name)
+        if raw is None and declaration.name in defaults:
+            vip.carried[declaration.name] = defaults[declaration.name]
+            continue
         read = _CARRIED_READERS.get(declaration.name, _read_carried)
-        vip.carried[declaration.name] = read(reader, "%s.%s" % (path, declaration.name), item.get(declaration.name), declaration)
+        vip.carried[declaration.name] = read(reader, "%s.%s" % (path, declaration.name), raw, declaration)
     vip.sites, vip.prepend, vip.med = read_scope(reader, path, item)
     # A VIP with a rejected attribute is left out altogether, so that other
     # nodes' correct copies are not reported as conflicting with a half of it.

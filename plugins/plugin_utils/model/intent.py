@@ -36,6 +36,7 @@ FAMILY_NAMES = tuple(name for _version, name in FAMILIES)
 # must stay within its 4,096-character line buffer and 256 words (measured
 # with vtysh -C, FRR 8.4.4), with room for the graceful-shutdown community.
 MAX_COMMUNITIES = 64
+MAX_WEIGHT = 100
 
 _INPUT = "input"  # metadata key of a carried field: the inventory key's Field
 _ROLES = "roles"  # metadata key: the intent roles (or peer roles) that have this attribute
@@ -196,6 +197,23 @@ class Announcement(Record):
         (),
     )
 
+    weight: int = carried(
+        Field(
+            "weight",
+            "integer",
+            "the node's share of this VIP's traffic against the other nodes announcing it (with "
+            "`fabric_bgp.weighted_ecmp`): a node of weight 2 gets twice the share of a node of weight 1 at its ToRs, "
+            "and adds 2 to its rack's weight at the spines",
+            default=1,
+            default_text="the node's `fabric_vip_weight` (1)",
+            min=1,
+            max=MAX_WEIGHT,
+            restrictions="other than 1 only with `fabric_bgp.weighted_ecmp: true`",
+        ),
+        1,
+        per_node=True,
+    )
+
     def announcement(self) -> Announcement:
         """Only the announcement's keys (the export grouping's key)."""
         return Announcement(**{f.name: getattr(self, f.name) for f in dataclasses.fields(Announcement)})
@@ -233,6 +251,9 @@ class ExportEntry(Announcement):
     """A node's announcements of one family that carry the same announcement keys."""
 
     prefixes: tuple[str, ...]
+    # The link bandwidth (Mbps) the node announces them with (weighted ECMP): weight x the
+    # node's bandwidth unit (model/weights.py); 0: none.
+    bandwidth: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -323,6 +344,7 @@ class Bgp(Record):
     error_forget_time: int
     node_peering: str = NODE_PEERING[0]
     listen_limit: int = FRR_LISTEN_LIMIT
+    weighted_ecmp: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILIES
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import default_value
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import intent as intent_types
-from ansible_collections.anycast.fabric.plugins.plugin_utils.model import rules
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import rules, weights
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.edge import DEFAULT_ROUTES
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.hosts import HOST_VARIABLES, ROLE_GROUPS, read_host
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import HIDDEN, Reader
@@ -116,7 +116,9 @@ def _build(hostvars, groups, problems):
     _apply_scopes(layout.hosts)
     if problems:
         return {}, problems
-    return {name: _intent(host, layout.racks, layout.spines, layout.fabric) for name, host in layout.hosts.items()}, problems
+    # Weighted ECMP: each rack's bandwidth unit (model/weights.py), once for the fabric.
+    units = weights.units(layout.racks) if layout.fabric.bgp["weighted_ecmp"] else {}
+    return {name: _intent(host, layout.racks, layout.spines, layout.fabric, units) for name, host in layout.hosts.items()}, problems
 
 
 # Reading ---------------------------------------------------------------------
@@ -467,8 +469,11 @@ def _upstream_peers(host, racks):
 ANNOUNCEMENT_KEYS = tuple(f.name for f in intent_types.carried_fields(intent_types.Announcement))
 
 
-def _export_policy(host):
-    """Per IP version, the node's announcements grouped by the announcement keys of their VIPs."""
+def _export_policy(host, unit):
+    """Per IP version, the node's announcements grouped by the announcement keys of their VIPs.
+
+    UNIT: the node's bandwidth unit with weighted ECMP (each entry's link bandwidth is its weight times it), 0 without.
+    """
     policy = {}
     plain = tuple(default_value(f) for f in intent_types.carried_fields(intent_types.Announcement))
     plain = tuple(tuple(v) if isinstance(v, list) else v for v in plain)
@@ -481,7 +486,11 @@ def _export_policy(host):
             if net.version == version:
                 groups[plain].append(str(net))
         entries = tuple(
-            intent_types.ExportEntry(prefixes=tuple(sorted(prefixes, key=ipaddress.ip_network)), **dict(zip(ANNOUNCEMENT_KEYS, key)))
+            intent_types.ExportEntry(
+                prefixes=tuple(sorted(prefixes, key=ipaddress.ip_network)),
+                bandwidth=dict(zip(ANNOUNCEMENT_KEYS, key))["weight"] * unit,
+                **dict(zip(ANNOUNCEMENT_KEYS, key)),
+            )
             for key, prefixes in sorted(groups.items(), key=lambda kv: tuple((v is not None, v) for v in kv[0]))
         )
         if entries:
@@ -507,7 +516,7 @@ def _vip(vip):
     )
 
 
-def _intent(host, racks, spines, fabric):
+def _intent(host, racks, spines, fabric, units):
     common = {
         "hostname": host.name,
         "role": host.role,
@@ -528,7 +537,7 @@ def _intent(host, racks, spines, fabric):
             vips=tuple(_vip(v) for v in sorted(host.vips, key=lambda v: (v.prefix.version, v.prefix))),
             pod_cidrs=tuple(intent_types.PodCidr(prefix=str(n), family="ipv%d" % n.version) for n in pods),
             exports={family: tuple(str(p) for p in host.prefixes(version)) for version, family in FAMILIES},
-            export_policy=_export_policy(host),
+            export_policy=_export_policy(host, units.get((host.site, host.rack), 0)),
             peers=_unique_ids(_node_peers(host, racks)),
         )
     if host.role == "tor":

@@ -28,6 +28,7 @@ from ansible_collections.anycast.fabric.plugins.module_utils._contract import FA
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.hosts import daemon_problems
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import FABRIC
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.overlaps import Index, covered, overlapping
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import weights
 
 
 class Layout:
@@ -489,6 +490,58 @@ def pod_pools_hold_no_infrastructure(layout, problems):
         problems.add(FABRIC, path, str(net), "covers %s, the address of %s (%s); pod pools must not cover infrastructure addresses" % ((address,) + owner))
 
 
+# Weighted anycast -----------------------------------------------------------------
+
+
+def weights_need_weighted_ecmp(layout, problems):
+    """A node or VIP weight other than 1 needs fabric_bgp.weighted_ecmp: without it every path gets an equal share."""
+    if layout.fabric.bgp.get("weighted_ecmp"):
+        return
+    why = "has no effect: fabric_bgp.weighted_ecmp is false, so every node gets an equal share; set it to true or remove the weight"
+    for host in layout.hosts.values():
+        if host.role != "node":
+            continue
+        if host.vip_weight != 1:
+            problems.add(host.name, "fabric_vip_weight", host.vip_weight, why)
+        for vip in host.vips:
+            if vip.carried.get("weight", 1) not in (1, host.vip_weight):
+                problems.add(host.name, vip.path + ".weight", vip.carried["weight"], why)
+
+
+def link_bandwidths_fit(layout, problems):
+    """With weighted ECMP, what a node announces (weight x its rack's unit) and what a ToR sums fit FRR's link bandwidth."""
+    if not layout.fabric.bgp.get("weighted_ecmp"):
+        return
+    units = weights.units(layout.racks)
+    for key, members in layout.racks.items():
+        unit = units.get(key)
+        if unit is None:
+            continue  # a rack without ToRs: racks_have_nodes_and_tors
+        total = 0
+        for node in members["nodes"]:
+            heaviest = max([node.vip_weight] + [v.carried.get("weight", 1) for v in node.vips])
+            path = next((v.path + ".weight" for v in node.vips if v.carried.get("weight", 1) == heaviest != node.vip_weight), "fabric_vip_weight")
+            total += heaviest * unit
+            if heaviest * unit > weights.MAX_LINK_BANDWIDTH:
+                problems.add(
+                    node.name,
+                    path,
+                    heaviest,
+                    "weight %d announces %d Mbps of link bandwidth (weight x %d, the unit of a rack of %d ToRs in this fabric), "
+                    "more than FRR's %d" % (heaviest, heaviest * unit, unit, len(members["tors"]), weights.MAX_LINK_BANDWIDTH),
+                )
+        if total > weights.MAX_CUMULATIVE_BANDWIDTH:
+            tor = members["tors"][0]
+            problems.add(
+                tor.name,
+                "fabric_rack",
+                tor.rack,
+                "the nodes of this rack announce up to %d Mbps of link bandwidth together (their weights x %d), more than "
+                "the %d a ToR can sum (FRR carries it in 32 bits of bytes per second): lower the weights"
+                % (total, unit, weights.MAX_CUMULATIVE_BANDWIDTH),
+            )
+
+
 # Daemons ---------------------------------------------------------------------------
 
 
@@ -526,6 +579,8 @@ RULES = (
     dynamic_tors_have_segments,
     pods_in_pod_pools,
     pod_pools_hold_no_infrastructure,
+    weights_need_weighted_ecmp,
+    link_bandwidths_fit,
     vip_scopes_name_sites,
     site_communities_agree,
     upstreams_external,

@@ -152,6 +152,17 @@ HOST_FIELDS = (
         example="`lo`",
     ),
     Field(
+        "fabric_vip_weight",
+        "integer",
+        "the node's weight: the default `weight` of its VIPs (see [Weighted anycast](#weighted-anycast))",
+        default=1,
+        min=1,
+        max=intent.MAX_WEIGHT,
+        restrictions="other than 1 only with `fabric_bgp.weighted_ecmp: true`",
+        roles=("node",),
+        example="`2`",
+    ),
+    Field(
         "fabric_state_dir",
         "string",
         "where the node keeps its drain state and VIP record; it never reaches a rendered file",

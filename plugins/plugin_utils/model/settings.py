@@ -91,6 +91,14 @@ BGP_FIELDS = (
         max=65535,
     ),
     Field(
+        "weighted_ecmp",
+        "boolean",
+        "weighted anycast: nodes announce their VIPs with the link-bandwidth extended community (their weight), ToRs "
+        "announce each VIP to their spines with the sum of their nodes' weights, and ToRs and spines spread traffic in "
+        "proportion (see [Weighted anycast](#weighted-anycast)); `false`: every ECMP path gets an equal share",
+        default=True,
+    ),
+    Field(
         "max_prefixes",
         "integer",
         "prefix limit: the ToR's per node session; the spine's per ToR session is `max_prefixes` × nodes in that ToR's rack "

@@ -416,6 +416,10 @@ def run(agent):
         while not stopping:
             ready, _w, _x = select.select([monitor.stdout], [], [], 1.0)
             if monitor.poll() is not None:
+                if stopping or monitor.returncode == -signal.SIGTERM:
+                    # systemd's stop signals the whole cgroup: `ip monitor` may see its
+                    # SIGTERM before this process handles its own. A stop, not a failure.
+                    break
                 raise Failure("ip monitor exited (%s)" % monitor.returncode)
             event = False
             if ready:

@@ -63,8 +63,8 @@ def test_spine_accepts_what_each_rack_may_announce():
 def test_export_policy_groups_vips_by_communities():
     intents = build_ok(*small_fabric())
     assert [e.to_dict() for e in intents["n2"].export_policy["ipv4"]] == [
-        {"prefixes": ["198.51.100.10/32"], "communities": [], "large_communities": []},
-        {"prefixes": ["198.51.100.11/32"], "communities": ["65000:80"], "large_communities": []},
+        {"prefixes": ["198.51.100.10/32"], "communities": [], "large_communities": [], "weight": 1, "bandwidth": 1},
+        {"prefixes": ["198.51.100.11/32"], "communities": ["65000:80"], "large_communities": [], "weight": 1, "bandwidth": 1},
     ]
 
 

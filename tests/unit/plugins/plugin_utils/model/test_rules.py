@@ -322,6 +322,25 @@ REFUSED += [
 ]
 
 
+REFUSED += [
+    pytest.param(
+        rules.weights_need_weighted_ecmp,
+        lambda: edited(lambda: small_fabric(fabric_bgp={"weighted_ecmp": False}), ("n1", "fabric_vip_weight", 2)),
+        [
+            "n1: fabric_vip_weight = 2: has no effect: fabric_bgp.weighted_ecmp is false, so every node gets an equal share; "
+            "set it to true or remove the weight"
+        ],
+        id="weight-without-weighted-ecmp",
+    ),
+    pytest.param(
+        rules.link_bandwidths_fit,
+        lambda: edited(small_fabric, ("n1", "fabric_vip_weight", 100), ("n2", "fabric_vip_weight", 100)),
+        [],
+        id="weights-within-frr-limits",
+    ),
+]
+
+
 def test_a_static_fabric_without_pod_pools_takes_any_pod_cidr():
     assert run(rules.pods_in_pod_pools, small_fabric()) == []
 
@@ -332,7 +351,14 @@ def test_the_dynamic_example_passes_every_rule():
     assert problems.messages() == []
 
 
-TESTED_BELOW = {rules.derived_asns_distinct, rules.prefix_counts_within_cap, rules.vips_not_infrastructure, rules.daemons_capable}
+# link_bandwidths_fit: refused cases in render/test_weighted.py (they need FRR's limits lowered).
+TESTED_BELOW = {
+    rules.derived_asns_distinct,
+    rules.prefix_counts_within_cap,
+    rules.vips_not_infrastructure,
+    rules.daemons_capable,
+    rules.link_bandwidths_fit,
+}
 
 
 def test_every_rule_has_a_refused_case():

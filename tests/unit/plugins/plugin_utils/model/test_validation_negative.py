@@ -30,7 +30,7 @@ SECRET = "s3cret-md5-key"
 POOLS = ["198.51.100.0/24", "2001:db8:ac::/48"]
 BGP_KEYS = (
     "bfd, bfd_interval_ms, bfd_multiplier, connect_retry_time, ecmp_paths, error_forget_time, error_wait_time, graceful_restart, "
-    "hold_time, keepalive_time, listen_limit, max_prefixes, node_peering, password, ttl_security"
+    "hold_time, keepalive_time, listen_limit, max_prefixes, node_peering, password, ttl_security, weighted_ecmp"
 )
 ONE_ROLE = "a host has exactly one fabric role; it is in more than one of fabric_nodes, fabric_tors, fabric_spines"
 SAME_EVERYWHERE = "fabric-wide variables must be the same for every host (define them once, e.g. in group_vars/all)"
@@ -280,7 +280,7 @@ CASES = [
         [set_vip("r2-n1", 0, "comunities", ["65000:81"])],
         [
             "r2-n1: fabric_vips[0].comunities = ['65000:81']: is not a known option"
-            " (known: address, communities, health, large_communities, med, name, prepend, sites)"
+            " (known: address, communities, health, large_communities, med, name, prepend, sites, weight)"
         ],
     ),
     case("vip-without-address", [setv("r2-n2", "fabric_vips", [{"name": "admin"}])], ["r2-n2: fabric_vips[0].address = null: is required"]),
@@ -815,7 +815,7 @@ CASES = [
         "dict-key-newline",
         [set_vip("r2-n1", 0, "bad\nkey", 1)],
         [
-            "r2-n1: fabric_vips[0].bad\\nkey = '<hidden>': is not a known option (known: address, communities, health, large_communities, med, name, prepend, sites)"  # noqa: E501
+            "r2-n1: fabric_vips[0].bad\\nkey = '<hidden>': is not a known option (known: address, communities, health, large_communities, med, name, prepend, sites, weight)"  # noqa: E501
         ],
     ),
     case(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model
@@ -51,11 +53,12 @@ def test_bird_draining_tags_vips_only_and_drained_withdraws_them(intents):
     draining = render.render(intents["n1"], password=PASSWORD, drain="draining")
     drained = render.render(intents["n1"], password=PASSWORD, drain="drained")
     assert "65535" not in normal
-    # The pod CIDR keeps its own, untagged entry.
-    assert "if net ~ [ 10.244.1.0/24 ] then accept;" in draining
-    assert "if net ~ [ %s ] then {\n    bgp_community.add((65535,0));" % VIP in draining
+    # The pod CIDR keeps its own, untagged entry (with the node's weight: weighted ECMP).
+    pods = re.compile(r"if net ~ \[ 10\.244\.1\.0/24 \] then (?:\{[^}]*\}|accept;)")
+    assert "65535" not in pods.search(draining).group(0)
+    assert re.search(r"if net ~ \[ %s \] then \{\n(?:    bgp_ext_community[^\n]*\n)?    bgp_community.add\(\(65535,0\)\);" % re.escape(VIP), draining)
     assert VIP not in drained.split("filter export_ipv4")[1]
-    assert "if net ~ [ 10.244.1.0/24 ] then accept;" in drained
+    assert pods.search(drained)
 
 
 def test_frr_draining_uses_the_name_running_config_shows(intents):
