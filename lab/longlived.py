@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Lab: long-lived TCP connections to an anycast VIP, and which of them an ECMP change broke.
 
-Three commands, standard library only:
+Four commands, standard library only:
 
   serve PORT NAME   on every node: a line-echo service; every line it gets is
                     answered with "NAME line" (so the client knows the node).
@@ -15,6 +15,14 @@ Three commands, standard library only:
                     stalled (no answer for more than --stall, default 1 s;
                     it recovers if an answer comes later). Runs until
                     --duration or --stop-file; writes JSON (--out).
+  sample            on the client: opens --count (default 5000) short TCP
+                    connections to --target:--port, --parallel (default 32)
+                    at a time, each sending one line, reading the answering
+                    node and closing with a reset (SO_LINGER 0: no TIME_WAIT,
+                    so the source ports do not run out); prints JSON: the
+                    answers per node, the failures, the seconds taken. Each
+                    connection has a new source port, so the routers' layer-4
+                    hashes spread them as they spread new client flows.
   report FILE       given the event window (--start/--end, wall-clock
                     seconds, as `date +%s.%N` prints them; default: the whole
                     run) and the node(s) that changed (--changed), counts
@@ -31,6 +39,7 @@ import asyncio
 import json
 import os
 import socket
+import struct
 import sys
 import time
 
@@ -176,6 +185,45 @@ async def run(args):
     }
 
 
+# ---------------------------------------------------------------- sample
+async def _sample_one(args):
+    """The node answering one new connection, or None (the connection failed)."""
+    writer = None
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(args.target, args.port), args.connect_timeout)
+        writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.write(b"1\n")
+        line = await asyncio.wait_for(reader.readline(), args.connect_timeout)
+    except (OSError, asyncio.TimeoutError):
+        return None
+    finally:
+        if writer is not None:
+            writer.close()
+    node, _sep, echoed = line.strip().partition(b" ")
+    return node.decode(errors="replace") if echoed == b"1" else None
+
+
+async def sample(args):
+    counts = {}
+    failed = 0
+    started = time.time()
+    left = [args.count]
+
+    async def worker():
+        nonlocal failed
+        while left[0] > 0:
+            left[0] -= 1
+            node = await _sample_one(args)
+            if node is None:
+                failed += 1
+            else:
+                counts[node] = counts.get(node, 0) + 1
+
+    await asyncio.gather(*(worker() for _ in range(max(1, min(args.parallel, args.count)))))
+    return {"target": args.target, "port": args.port, "count": args.count, "answered": sum(counts.values()),
+            "failed": failed, "seconds": round(time.time() - started, 3), "per_node": dict(sorted(counts.items()))}
+
+
 # ---------------------------------------------------------------- report
 def report(data, changed, start=None, end=None):
     """Counts of connections broken in [start, end], on the changed node(s) and elsewhere."""
@@ -241,6 +289,12 @@ def main(argv=None):
     p_run.add_argument("--stop-file", help="stop as soon as this file exists")
     p_run.add_argument("--ready-file", help="written (wall-clock time) once every connection has answered")
     p_run.add_argument("--out", help="write the JSON here (default: standard output)")
+    p_smp = sub.add_parser("sample", help="count the nodes answering many new short connections to the VIP")
+    p_smp.add_argument("--target", required=True, help="the VIP")
+    p_smp.add_argument("--port", type=int, default=7000)
+    p_smp.add_argument("--count", type=int, default=5000, help="connections to open (default 5000)")
+    p_smp.add_argument("--parallel", type=int, default=32, help="connections open at a time (default 32)")
+    p_smp.add_argument("--connect-timeout", type=float, default=3.0)
     p_rep = sub.add_parser("report", help="count broken connections in an event window")
     p_rep.add_argument("file", help="the JSON written by run")
     p_rep.add_argument("--changed", action="append", default=[], help="a node that changed (repeat for several)")
@@ -260,6 +314,9 @@ def main(argv=None):
             os.rename(args.out + ".tmp", args.out)
         else:
             sys.stdout.write(text)
+        return 0
+    if args.command == "sample":
+        sys.stdout.write(json.dumps(asyncio.run(sample(args))) + "\n")
         return 0
     with open(args.file) as handle:
         data = json.load(handle)
