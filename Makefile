@@ -38,7 +38,7 @@ export PY_COLORS ?= 0
 
 .PHONY: help setup apt venv collections get-pip lint typecheck sanity unit lab-image integration bench-vips docs-lint changelog-lint build-test test clean golden
 .PHONY: molecule lab lab-global lab-destroy molecule-ipvs bench-ipvs bench-failover ee-check plan
-.PHONY: galaxy-import bench-scale
+.PHONY: galaxy-import bench-scale bench-weighted
 
 help:
 	@echo "Targets:"
@@ -56,6 +56,8 @@ help:
 	@echo "  molecule-ipvs   molecule test -s ipvs: the ipvs role and module in a QEMU VM with Debian's kernel"
 	@echo "  bench-ipvs      ipvs module benchmark, 1,000 services (writes benchmarks/results/ipvs.*)"
 	@echo "  bench-failover  failover benchmark on the lab, 5 reps per event (writes benchmarks/results/failover.*)"
+	@echo "  bench-weighted  weighted anycast on the lab: each node's share of new connections, weighting on and off"
+	@echo "                  (writes benchmarks/results/weighted.*), and a weight change under long-lived connections"
 	@echo "  bench-scale     controller-side cost against fabric size, 100-5,000 nodes (writes benchmarks/results/scale.*;"
 	@echo "                  BENCH_SCALE_ARGS='--sizes 100,500 --reps 1' for a quick run)"
 	@echo "  ee-check        ansible-builder create: the execution environment's requirements resolve"
@@ -275,6 +277,16 @@ bench-failover: lab-image
 	python benchmarks/failover.py --reps 5 --lab global
 	$(call lab_up,longlived)
 	python benchmarks/failover.py --reps 5 --lab longlived
+
+# Weighted anycast (issue 25): each node's share of 20,000 new connections to
+# the VIP per row, weighted ECMP on and off (scenario longlived,
+# benchmarks/results/weighted.*); then n3's weight changed 2 -> 1 by a site
+# run under 200 long-lived connections (the ll-weight-change/resilient row of
+# benchmarks/results/longlived.*).
+bench-weighted: lab-image
+	$(call lab_up,longlived)
+	python benchmarks/weighted.py
+	python benchmarks/failover.py --reps 3 --lab longlived --events ll-weight-change --ecmp resilient
 
 # `molecule destroy` where molecule's state says created (it takes ~20 s even
 # when there is nothing to remove), then whatever else carries the lab label.
