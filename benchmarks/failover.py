@@ -55,6 +55,8 @@ multipath: hash-threshold) and running (resilient next-hop groups):
   ll-service-back  the service on n2 comes back
   ll-agent-kill    (not by default; --ecmp resilient) the agent on tor1 gets SIGKILL, systemd restarts it
   ll-agent-restart (not by default; --ecmp resilient) systemctl restart of the agent on tor1 (the role's handler)
+  ll-weight-change (not by default; --ecmp resilient) n3's fabric_vip_weight 2 -> 1 by a site run, weighted
+                   ECMP on (n3 at weight 2 first, outside the measurement; issue 25)
 
 The loss window is the time from the first unanswered request's start to the
 last one's, plus one interval; open connections reset when a router moves
