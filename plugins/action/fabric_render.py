@@ -13,7 +13,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.anycast.fabric.plugins.plugin_utils.run.controller import FabricAction
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import fabric_read
 from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render_tree
-from ansible_collections.anycast.fabric.plugins.plugin_utils.render.render import RenderError, config_filename, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render.render import RenderError, rendered_files
 
 ARGUMENT_SPEC = {
     "dest": {"type": "str", "required": True},
@@ -47,7 +47,7 @@ class ActionModule(FabricAction):
         try:
             for name in selected:
                 password = (hostvars[name].get("fabric_bgp") or {}).get("password")
-                rendered[name] = {config_filename(intents[name]): render(intents[name], password=password)}
+                rendered[name] = rendered_files(intents[name], password=password)
         except (RenderError, KeyError, TypeError) as exc:
             return dict(result, failed=True, msg="Rendering failed, nothing was written: %s" % to_text(exc))
 

@@ -22,7 +22,7 @@ import sys
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import fabric_read
 from ansible_collections.anycast.fabric.plugins.plugin_utils.render import render_tree
-from ansible_collections.anycast.fabric.plugins.plugin_utils.render.render import RenderError, config_filename, render
+from ansible_collections.anycast.fabric.plugins.plugin_utils.render.render import RenderError, rendered_files
 
 
 def _task_vars(inventory_paths, vault_password_file):
@@ -89,7 +89,7 @@ def main(argv=None):
         return 1
     try:
         rendered = {
-            name: {config_filename(intents[name]): render(intents[name], password=(hostvars[name].get("fabric_bgp") or {}).get("password"))}
+            name: rendered_files(intents[name], password=(hostvars[name].get("fabric_bgp") or {}).get("password"))
             for name in selected
         }
     except RenderError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import Driver
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.bird import Bird
+from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.external import External
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.frr import Frr
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.gobgp import GoBGP
 
@@ -21,6 +22,7 @@ DRIVERS: dict[str, Driver] = {
         Bird(),
         Frr(),
         GoBGP(),
+        External(),
     )
 }
 

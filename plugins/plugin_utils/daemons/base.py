@@ -85,6 +85,10 @@ class Driver:
         """The configuration text. ENV: the renderer's Jinja2 environment; PASSWORD: the key or None."""
         return env.get_template(self.template).render(i=intent, v=self.view(intent), password=password)
 
+    def files(self, env: Environment, intent: Intent, password: Optional[str]) -> dict[str, str]:
+        """{file name: text} the host's render folder gets: its configuration file."""
+        return {self.config_file: self.render(env, intent, password)}
+
     def resets(self, intent: Intent, observed: Mapping[str, Any]) -> set[str]:
         """Peer addresses of live sessions that the observed change would re-establish.
 

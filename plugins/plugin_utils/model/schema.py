@@ -44,7 +44,8 @@ def _daemon_field():
     return Field(
         "fabric_daemon",
         "string",
-        "the routing daemon the host runs",
+        "the routing daemon the host runs; `external`: a ToR or spine managed elsewhere, which the collection never "
+        "connects to (see [Routers managed elsewhere](#routers-managed-elsewhere))",
         default_text=defaults,
         choices=tuple(names),
         restrictions="per role: %s" % by_role,

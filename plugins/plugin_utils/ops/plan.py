@@ -20,6 +20,7 @@ from typing import Any, Optional, Union
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import IN_SERVICE
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons import DRIVERS, driver
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.base import diff_lines
+from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.external import EXTERNAL
 from ansible_collections.anycast.fabric.plugins.plugin_utils.document import topology
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent, as_intents
 
@@ -105,6 +106,15 @@ def build(
             entry["drain"] = seen.get("drain", IN_SERVICE)
             for prefix in live:
                 live_vips.setdefault(prefix, set()).add(name)
+        if intent.daemon == EXTERNAL:
+            # Never read: nothing of it is planned; what it must have is its hand-off.
+            entry["external"] = True
+            for key in ("sessions_added", "sessions_removed", "sessions_reset", "vips_added", "vips_removed"):
+                entry[key] = []
+            warnings.append(
+                "%s is managed elsewhere (fabric_daemon: external): not read or planned; what it must have is in its hand-off "
+                "(anycast.fabric.render writes handoff.md and handoff.frr.conf)" % name
+            )
         if entry["error"]:
             # What the host runs is unknown (unreachable, its daemon missing): claim no change of it;
             # the error makes the plan's result.

@@ -25,12 +25,16 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DRAINED, IN_SERVICE
+from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons.external import EXTERNAL
 from ansible_collections.anycast.fabric.plugins.plugin_utils.document import topology
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent, Peer, Vip
 
 REPORT_SCHEMA = 1
 KINDS = ("sessions", "paths", "vips")
 KIND_TITLES = {"sessions": "BGP sessions", "paths": "ECMP paths", "vips": "VIP announcements"}
+# A router managed elsewhere (fabric_daemon: external) is never read: its own cases are skipped, the other ends checked.
+NOT_READ = "not read"
+ELSEWHERE = "managed elsewhere (fabric_daemon: external): checked from the other end of each session"
 
 # Observed: {host: {"bgp": bgp_info's result, "error": str or None, "drain": str or None}}
 Observed = Mapping[str, Mapping[str, Any]]
@@ -84,6 +88,9 @@ def session_cases(intents: Mapping[str, Intent], observed: Observed) -> list[Cas
         sessions = {(str(s.get("peer")), str(s.get("family"))): s for s in (bgp or {}).get("sessions", []) if isinstance(s, Mapping)}
         for peer in intent.peers:
             subject = session_subject(peer)
+            if intent.daemon == EXTERNAL:
+                out.append(Case("sessions", host, subject, "Established", NOT_READ, True, ELSEWHERE))
+                continue
             if error is not None:
                 out.append(Case("sessions", host, subject, "Established", "unknown: %s" % error, False))
                 continue
@@ -99,8 +106,10 @@ def session_cases(intents: Mapping[str, Intent], observed: Observed) -> list[Cas
     return out
 
 
-def path_cases(expected: Mapping[str, Mapping[str, int]], observed: Observed) -> list[Case]:
+def path_cases(expected: Mapping[str, Mapping[str, int]], observed: Observed, external: Iterable[str] = ()) -> list[Case]:
+    """EXTERNAL: routers managed elsewhere (not read: their cases are skipped)."""
     out = []
+    elsewhere = set(external)
     for router, paths in sorted(expected.items()):
         if not paths:
             continue
@@ -109,6 +118,9 @@ def path_cases(expected: Mapping[str, Mapping[str, int]], observed: Observed) ->
         for prefix, count in sorted(paths.items()):
             subject = "paths to %s" % prefix
             want = "at least %d path(s)" % count
+            if router in elsewhere:
+                out.append(Case("paths", router, subject, want, NOT_READ, True, ELSEWHERE))
+                continue
             if error is not None:
                 out.append(Case("paths", router, subject, want, "unknown: %s" % error, False))
                 continue
@@ -170,7 +182,8 @@ def _seen_at_tors(node: Intent, observed: Observed) -> set[str]:
 
 def cases(intents: Mapping[str, Intent], expected: Mapping[str, Mapping[str, int]], observed: Observed) -> list[Case]:
     """Every test case of the fabric, in report order: sessions, paths, VIPs; by host."""
-    return session_cases(intents, observed) + path_cases(expected, observed) + vip_cases(intents, observed)
+    external = [name for name, intent in intents.items() if intent.daemon == EXTERNAL]
+    return session_cases(intents, observed) + path_cases(expected, observed, external) + vip_cases(intents, observed)
 
 
 def summary(all_cases: Iterable[Case]) -> dict[str, Any]:

@@ -42,6 +42,18 @@ def render(intent: Union[Intent, Mapping[str, Any]], password: Optional[str] = N
     whether a key is set, so that facts never carry it.
     drain: the node's drain state (DRAIN_STATES); routers ignore it.
     """
+    typed, secret = _checked(intent, password, drain)
+    return driver(typed.daemon).render(_environment(), typed, secret)
+
+
+def rendered_files(intent: Union[Intent, Mapping[str, Any]], password: Optional[str] = None) -> dict[str, str]:
+    """{file name: text} of one host's render folder: its configuration (a router managed elsewhere: its hand-off)."""
+    typed, secret = _checked(intent, password, IN_SERVICE)
+    return driver(typed.daemon).files(_environment(), typed, secret)
+
+
+def _checked(intent: Union[Intent, Mapping[str, Any]], password: Optional[str], drain: str) -> tuple[Intent, Optional[str]]:
+    """INTENT as a record (drain applied to a node's export policy) and the key it is rendered with; RenderError when it cannot be."""
     if not isinstance(intent, Intent):
         if not isinstance(intent, Mapping) or intent.get("schema") != INTENT_SCHEMA:
             why = "%s: intent schema %r is not %d: recompute it with anycast.fabric.fabric_facts"
@@ -60,7 +72,7 @@ def render(intent: Union[Intent, Mapping[str, Any]], password: Optional[str] = N
     secret = password if intent.bgp.password else None
     if intent.role == "node" and drain != IN_SERVICE:
         intent = dataclasses.replace(intent, export_policy=drained_export_policy(intent, drain))
-    return driver(intent.daemon).render(_environment(), intent, secret)
+    return intent, secret
 
 
 _ENV: Optional[Environment] = None

@@ -500,7 +500,7 @@ CASES = [
         [also_in("fabric_tors", "r1-n1")],
         ["r1-n1: groups = ['fabric_nodes', 'fabric_tors']: " + ONE_ROLE],
     ),
-    case("bird-on-a-tor", [setv("r1-tor", "fabric_daemon", "bird")], ["r1-tor: fabric_daemon = 'bird': must be one of: frr"]),
+    case("bird-on-a-tor", [setv("r1-tor", "fabric_daemon", "bird")], ["r1-tor: fabric_daemon = 'bird': must be one of: frr, external"]),
     # IPv6.
     case(
         "ipv6-vip-without-ipv6",
@@ -896,7 +896,7 @@ def test_every_mistake_is_reported_in_one_run():
         "fabric: fabric_bgp.hold_time = 2: must be an integer from 3 to 65535 seconds",
         "r1-n2: fabric_ipv4 = null: is required: the IPv4 address this host peers from",
         "r2-tor: fabric_asn = 'sixty-five': " + INT_ASN,
-        "spine1: fabric_daemon = 'bird': must be one of: frr",
+        "spine1: fabric_daemon = 'bird': must be one of: frr, external",
         "r2-n2: fabric_vips[0] = '203.0.113.9': is outside every anycast pool (fabric_anycast_pools: 198.51.100.0/24)",
         "r2-n1: fabric_pod_cidrs[1] = '10.244.1.0/24': overlaps a pod CIDR of r1-n1 (10.244.1.0/24); every node owns its pod CIDRs alone",
     ]
