@@ -88,6 +88,8 @@ class Shape:
     password: object = PASSWORD
     # static or dynamic (fabric_bgp.node_peering); dynamic also sets fabric_pod_pools.
     node_peering: str = "static"
+    # The second ToR of every rack and the second spine of every site are managed elsewhere (fabric_daemon: external).
+    external: bool = False
 
     def __post_init__(self):
         if not 1 <= self.sites <= MAX_SITES:
@@ -129,7 +131,8 @@ class Shape:
             self.asn_scheme,
             self.vips,
             self.pod_cidrs,
-            (", FQDN names" if self.long_names else "") + (", dynamic node peering" if self.node_peering == "dynamic" else ""),
+            (", FQDN names" if self.long_names else "") + (", dynamic node peering" if self.node_peering == "dynamic" else "")
+            + (", second ToRs and spines external" if self.external else ""),
         )
 
 
@@ -247,6 +250,8 @@ def generate(shape):
             own = {"fabric_asn": 65000 + s, "fabric_ipv4": "172.%d.0.%d/16" % (16 + s, k + 1)}
             if dual:
                 own["fabric_ipv6"] = "2001:db8:ff:%x::%x/64" % (s, k + 1)
+            if shape.external and k == 1:
+                own["fabric_daemon"] = "external"
             upstreams = _upstreams(shape, s, k)
             if upstreams:
                 own["fabric_upstreams"] = upstreams
@@ -266,6 +271,8 @@ def generate(shape):
             for t in range(shape.tors):
                 name = ("tor-%d.rack-%02d.site-%s.%s" % (t + 1, r + 1, site, DOMAIN)) if shape.long_names else "%s-r%d-tor%d" % (site, r + 1, t + 1)
                 own = {"fabric_asn": 4100000000 + g, "fabric_ipv4": "%s.%d/24" % (v4_segment, t + 1)}
+                if shape.external and t == 1:
+                    own["fabric_daemon"] = "external"
                 if dual:
                     own["fabric_ipv6"] = "%s:%x/64" % (v6_segment, t + 1)
                 if spines:

@@ -108,7 +108,7 @@ def build(
                 live_vips.setdefault(prefix, set()).add(name)
         if intent.daemon == EXTERNAL:
             # Never read: nothing of it is planned; what it must have is its hand-off.
-            entry["external"] = True
+            entry.update(external=True, config_changed=False, lines_added=0, lines_removed=0, commands=[], diff="")
             for key in ("sessions_added", "sessions_removed", "sessions_reset", "vips_added", "vips_removed"):
                 entry[key] = []
             warnings.append(

@@ -50,6 +50,7 @@ def shapes(draw):
         long_names=draw(st.booleans()),
         password=draw(st.sampled_from([None, "s3cret-md5"])),
         node_peering=draw(st.sampled_from(["static", "dynamic"])),
+        external=draw(st.booleans()),
     )
 
 
@@ -105,10 +106,16 @@ def test_every_shape_builds_renders_and_plans_deterministically(case):
     report = plan.build(intents, new_hosts_observed(intents, texts, drains))
     markdown = plan.markdown(report)
 
-    assert report["result"] == "changes" and report["errors"] == [] and report["warnings"] == []
-    assert report["hosts_changed"] == sorted(intents)
+    external = sorted(name for name, intent in intents.items() if intent.daemon == "external")
+    # A router managed elsewhere is planned from nothing and named in the warnings, nothing else.
+    assert report["result"] == "changes" and report["errors"] == []
+    assert [w.split(" ")[0] for w in report["warnings"]] == external
+    assert report["hosts_changed"] == sorted(set(intents) - set(external))
     for name, intent in intents.items():
         entry = report["hosts"][name]
+        if name in external:
+            assert entry["external"] and not entry["sessions_added"]
+            continue
         # A ToR's dynamic node sessions are its nodes' to add, not the ToR's.
         assert entry["sessions_added"] == sorted({p.address for p in intent.peers if not p.dynamic})
         assert entry["lines_added"] == len(texts[name].splitlines())
