@@ -23,7 +23,10 @@ the VIP carry the weights the setting should give (FRR: 100 x bandwidth /
 total, truncated) and the agent's resilient groups have them too, balanced
 (a resilient group moves a bucket to another next hop only once the bucket
 has been idle for the agent's idle timer, 120 s here: a weight change takes
-up to that long to reach the buckets that earlier traffic used).
+up to that long to reach the buckets that earlier traffic used). The row
+racks-3-1-drained/busy (--busy, not by default) drains n4 while the client
+keeps opening connections: no bucket is ever idle, so the groups keep the
+old proportion (tor2 2 of 5 at spine1 where 1 of 4 is fair).
 
 The share of a node answered by n of N connections is n/N, with a sampling
 standard deviation of sqrt(p(1-p)/N) (0.004 for p = 1/5 and N = 10,000);
@@ -35,6 +38,7 @@ and keeps the others).
 
     python benchmarks/weighted.py                                    # every row (make bench-weighted)
     python benchmarks/weighted.py --rows racks-3-2/off,weight-2/off   # some rows
+    python benchmarks/weighted.py --busy     # racks-3-1-drained/busy: the drain under a steady stream of connections
 """
 
 import argparse
@@ -63,6 +67,9 @@ SETTINGS = [
     ("weight-2", "n3 of weight 2", {"n3": 2}, ()),
 ]
 ORDER = [key + suffix for key, _l, _w, _d in SETTINGS for suffix in ("", "/off")]
+# Not in the default rows (--busy): n4 drained, weighting on, while the client keeps every resilient bucket busy.
+BUSY = "racks-3-1-drained/busy"
+ORDER.append(BUSY)
 
 
 # ---------------------------------------------------------------- pure: shares, expectations, rows
@@ -233,6 +240,11 @@ def markdown(result):
     if notes:
         lines += ["Notes:", ""] + notes + [""]
     lines += [
+        "The sigma column assumes independent samples. The lab has one client address, and a row's connections"
+        " take most of its ephemeral source ports (32768-60999), so every row samples nearly the same 5-tuples:"
+        " how the routers' hash happens to spread this one population is the same in every row (n2 a little"
+        " below its share at tor1 in each), a fixed deviation of a few thousandths rather than fresh noise.",
+        "",
         "Nodes: n1 10.90.1.11, n2 10.90.1.12, n5 10.90.1.13 (tor1, uplink 10.90.0.11); n3 10.90.2.11, n4 10.90.2.12"
         " (tor2, uplink 10.90.0.12). `python benchmarks/weighted.py` (`make bench-weighted`) reproduces the table.",
     ]
@@ -398,6 +410,36 @@ def plan(wanted):
     return rows
 
 
+def measure_busy(samples, parallel, settle_timeout, state):
+    """The drained row again, n4 drained while the client keeps opening connections to the VIP.
+
+    A resilient group gives a next hop whose weight grew only buckets idle for
+    the idle timer (120 s); the client's stream (thousands of connections a
+    second, every bucket used every second) keeps them all busy, so spine1 keeps
+    tor2's old share (2 of 5) after tor2's weight fell to 1 of 4. Returns the row.
+    """
+    ones = node_weights({})
+    apply(True, ones, (), state)
+    settled, _routes = settle(ones, (), True, timeout=settle_timeout)
+    if settled is None:
+        sys.exit("the routers never settled before the busy row")
+    busy_s = 600  # at most; stopped (by its pid) once the row is sampled
+    pid = docker("exec", "client", "sh", "-c", "nohup python3 /usr/local/bin/lab-longlived sample --target %s --port %d"
+                 " --count 100000000 --parallel 8 --duration %d > /run/bench-busy.json 2>&1 & echo $!" % (VIP, PORT, busy_s)).stdout.strip()
+    time.sleep(5)
+    run_playbook("drain", True, ones, "fabric_drain=n4", "fabric_drain_linger=2")
+    state["drained"] = ("n4",)
+    settled, routes = settle(ones, ("n4",), True, balanced=False, timeout=settle_timeout)
+    time.sleep(5)
+    data = sample(samples, parallel)
+    _hops, _synced, balanced = router_state("spine1")
+    r = row(BUSY, "n4 drained under a steady stream of new connections", True, ones, ("n4",), data, routes, settled)
+    docker("exec", "client", "kill", pid, check=False)
+    r["note"] = ("n4 drained while the client kept opening new connections (8 at a time, from 5 s before the drain to the end"
+                 " of the sample): the groups moved only idle buckets; spine1's group balanced when sampled: %s" % balanced)
+    return r
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--rows", help="comma-separated rows (default: all): %s" % ", ".join(ORDER))
@@ -405,11 +447,12 @@ def main():
     parser.add_argument("--parallel", type=int, default=32, help="connections open at a time (default 32)")
     parser.add_argument("--settle-timeout", type=int, default=300, help="seconds to wait for the routers' weights")
     parser.add_argument("--no-restore", action="store_true", help="leave the lab in the last row's setting")
+    parser.add_argument("--busy", action="store_true", help="measure the %s row (only it)" % BUSY)
     args = parser.parse_args()
-    wanted = args.rows.split(",") if args.rows else ORDER
-    unknown = set(wanted) - set(ORDER)
+    wanted = [BUSY] if args.busy else args.rows.split(",") if args.rows else [e for e in ORDER if e != BUSY]
+    unknown = set(wanted) - set(PLAN) - ({BUSY} if args.busy else set())
     if unknown:
-        sys.exit("unknown rows: %s (rows: %s)" % (", ".join(sorted(unknown)), ", ".join(ORDER)))
+        sys.exit("unknown rows: %s (rows: %s; %s with --busy)" % (", ".join(sorted(unknown)), ", ".join(PLAN), BUSY))
     knows = collection_knows_weighted()
     if not knows and any(not e.endswith("/off") for e in wanted):
         sys.exit("this collection has no fabric_bgp.weighted_ecmp yet: only the /off rows can be measured")
@@ -418,6 +461,8 @@ def main():
     config = json.loads(docker("exec", "tor1", "cat", "/etc/anycast-fabric/resilient-ecmp.json").stdout)
     state = {}
     rows = []
+    if args.busy:
+        rows.append(measure_busy(args.samples, args.parallel, args.settle_timeout, state))
     for event, label, weighted, weights, drained in plan(wanted):
         all_weights = node_weights(weights)
         # Weighting off ignores the weights (and the model refuses a fabric_vip_weight other than 1 without it):

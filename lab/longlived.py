@@ -19,7 +19,8 @@ Four commands, standard library only:
                     connections to --target:--port, --parallel (default 32)
                     at a time, each sending one line, reading the answering
                     node and closing with a reset (SO_LINGER 0: no TIME_WAIT,
-                    so the source ports do not run out); prints JSON: the
+                    so the source ports do not run out), for at most
+                    --duration seconds if given; prints JSON: the
                     answers per node, the failures, the seconds taken. Each
                     connection has a new source port, so the routers' layer-4
                     hashes spread them as they spread new client flows.
@@ -209,9 +210,11 @@ async def sample(args):
     started = time.time()
     left = [args.count]
 
+    deadline = started + args.duration if args.duration else None
+
     async def worker():
         nonlocal failed
-        while left[0] > 0:
+        while left[0] > 0 and (deadline is None or time.time() < deadline):
             left[0] -= 1
             node = await _sample_one(args)
             if node is None:
@@ -295,6 +298,7 @@ def main(argv=None):
     p_smp.add_argument("--count", type=int, default=5000, help="connections to open (default 5000)")
     p_smp.add_argument("--parallel", type=int, default=32, help="connections open at a time (default 32)")
     p_smp.add_argument("--connect-timeout", type=float, default=3.0)
+    p_smp.add_argument("--duration", type=float, help="stop after this many seconds even if --count are not done")
     p_rep = sub.add_parser("report", help="count broken connections in an event window")
     p_rep.add_argument("file", help="the JSON written by run")
     p_rep.add_argument("--changed", action="append", default=[], help="a node that changed (repeat for several)")
