@@ -75,8 +75,9 @@ ORDER.append(BUSY)
 # ---------------------------------------------------------------- pure: shares, expectations, rows
 
 
-def node_weights(weights, nodes=LL_NODES):
-    """Every node's weight: WEIGHTS ({node: weight}) over the default 1."""
+def node_weights(weights, nodes=None):
+    """Every node's weight: WEIGHTS ({node: weight}) over the default 1 (NODES: the lab's by default)."""
+    nodes = LL_NODES if nodes is None else nodes
     return {node: int(weights.get(node, 1)) for node in nodes}
 
 
@@ -87,8 +88,9 @@ def expected_share(weights, drained=()):
     return {node: (serving[node] / total if node in serving and total else 0.0) for node in sorted(weights)}
 
 
-def equal_split_share(weights, drained=(), racks=RACKS):
+def equal_split_share(weights, drained=(), racks=None):
     """What equal-cost multipath at every router gives (weighting off): half per ToR, then equal per node of the rack."""
+    racks = RACKS if racks is None else racks
     racks_serving = {tor: [n for n in nodes if n not in drained] for tor, nodes in racks.items()}
     racks_serving = {tor: nodes for tor, nodes in racks_serving.items() if nodes}
     out = {node: 0.0 for node in sorted(weights)}
@@ -104,8 +106,11 @@ def frr_weights(bandwidths):
     return {key: (100 * bw) // total for key, bw in bandwidths.items()}
 
 
-def expected_route_weights(weights, drained, weighted, racks=RACKS, addresses=LL_NODES, uplinks=UPLINK):
-    """{router: {gateway: weight}} the routes to the VIP should carry; weighting off: every weight 1."""
+def expected_route_weights(weights, drained, weighted, racks=None, addresses=None, uplinks=None):
+    """{router: {gateway: weight}} the routes to the VIP should carry; weighting off: every weight 1 (defaults: the lab's)."""
+    racks = RACKS if racks is None else racks
+    addresses = LL_NODES if addresses is None else addresses
+    uplinks = UPLINK if uplinks is None else uplinks
     out = {}
     rack_bw = {}
     for tor, nodes in racks.items():

@@ -222,7 +222,7 @@ async def sample(args):
             else:
                 counts[node] = counts.get(node, 0) + 1
 
-    await asyncio.gather(*(worker() for _ in range(max(1, min(args.parallel, args.count)))))
+    await asyncio.gather(*(worker() for _worker in range(max(1, min(args.parallel, args.count)))))
     return {"target": args.target, "port": args.port, "count": args.count, "answered": sum(counts.values()),
             "failed": failed, "seconds": round(time.time() - started, 3), "per_node": dict(sorted(counts.items()))}
 
