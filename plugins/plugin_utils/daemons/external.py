@@ -115,7 +115,9 @@ def handoff_notes(intent: Intent) -> str:
     else:
         out.append("- prefix limit per ToR session: as in %s" % HANDOFF_CONFIG)
     out.append("- paths that carry the graceful-shutdown community (65535:0) from below: local preference 0 (a drained node leaves ECMP)")
-    out.append("- ECMP: up to %d paths, `bgp bestpath as-path multipath-relax`" % bgp.ecmp_paths)
+    out.append("- ECMP: up to %d paths, `bgp bestpath as-path multipath-relax`; hashed on layer 4 (Linux: "
+               "`net.ipv4.fib_multipath_hash_policy` and `net.ipv6.fib_multipath_hash_policy` 1)" % bgp.ecmp_paths)
+    out.append("- forwarding on for IPv4 and IPv6 (Linux: `net.ipv4.ip_forward`, `net.ipv6.conf.all.forwarding`)")
     if bgp.weighted_ecmp:
         if intent.role == "tor":
             out.append("- weighted ECMP: weight next hops by the link-bandwidth extended community the nodes send, and announce each "

@@ -285,7 +285,7 @@ def markdown(all_cases: Iterable[Case], picture: Optional[str] = None, title: st
         out.append("")
     skipped = [c for c in listed if c.skipped]
     if skipped:
-        out += ["## Not expected to serve", ""] + ["- %s: %s (%s)" % (c.host, c.subject, c.skipped) for c in skipped] + [""]
+        out += ["## Skipped: not expected to serve, or not read", ""] + ["- %s: %s (%s)" % (c.host, c.subject, c.skipped) for c in skipped] + [""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
