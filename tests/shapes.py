@@ -90,6 +90,8 @@ class Shape:
     node_peering: str = "static"
     # The second ToR of every rack and the second spine of every site are managed elsewhere (fabric_daemon: external).
     external: bool = False
+    # Every ToR declares unnumbered links to its site's spines (fabric_uplinks) instead of uplink addresses.
+    unnumbered: bool = False
 
     def __post_init__(self):
         if not 1 <= self.sites <= MAX_SITES:
@@ -132,7 +134,8 @@ class Shape:
             self.vips,
             self.pod_cidrs,
             (", FQDN names" if self.long_names else "") + (", dynamic node peering" if self.node_peering == "dynamic" else "")
-            + (", second ToRs and spines external" if self.external else ""),
+            + (", second ToRs and spines external" if self.external else "")
+            + (", unnumbered ToR-spine links" if self.unnumbered else ""),
         )
 
 
@@ -245,6 +248,7 @@ def generate(shape):
         fabric.group_vars[site_group] = {"fabric_site": site}
         fabric.tree[site_group] = {"hosts": [], "racks": {}}
         spines = shape.spines_per_site()[s]
+        spine_names = []
         for k in range(spines):
             name = ("spine-%d.site-%s.%s" % (k + 1, site, DOMAIN)) if shape.long_names else "%s-spine%d" % (site, k + 1)
             own = {"fabric_asn": 65000 + s, "fabric_ipv4": "172.%d.0.%d/16" % (16 + s, k + 1)}
@@ -257,6 +261,7 @@ def generate(shape):
                 own["fabric_upstreams"] = upstreams
                 own["fabric_site_community"] = "65000:%d" % (s + 1)
             groups["fabric_spines"].append(name)
+            spine_names.append(name)
             fabric.host_vars[name] = own
             fabric.host_groups[name] = ["fabric_spines", site_group]
             fabric.tree[site_group]["hosts"].append(name)
@@ -275,7 +280,12 @@ def generate(shape):
                     own["fabric_daemon"] = "external"
                 if dual:
                     own["fabric_ipv6"] = "%s:%x/64" % (v6_segment, t + 1)
-                if spines:
+                if spines and shape.unnumbered:
+                    # One link to each spine: the ToR's swpN, the spine's port per rack and ToR.
+                    own["fabric_uplinks"] = [
+                        {"interface": "swp%d" % (51 + k), "spine": spine, "spine_interface": "p%d-%d" % (r + 1, t + 1)} for k, spine in enumerate(spine_names)
+                    ]
+                elif spines:
                     own["fabric_uplink_ipv4"] = "172.%d.%d.%d/16" % (16 + s, 1 + r // 250, 1 + (r % 250) * 2 + t)
                     if dual:
                         own["fabric_uplink_ipv6"] = "2001:db8:ff:%x::%x/64" % (s, 0x100 + r * 2 + t)

@@ -151,14 +151,28 @@ def parse_frr_summary(text):
     return sessions
 
 
+def _link_local(address):
+    """Whether ADDRESS is an IPv6 link-local address (fe80::/10), as FRR prints it."""
+    return isinstance(address, str) and re.match(r"(?i)fe[89ab][0-9a-f]:", address) is not None
+
+
 def parse_frr_bfd(text):
-    """`show bfd peers json` -> {peer address: 'up'|'down'|...}."""
+    """`show bfd peers json` -> {peer address: 'up'|'down'|...}.
+
+    The BFD peer of an unnumbered session is its link-local address: it is
+    keyed by its interface, as the session is.
+    """
     data = json.loads(text) if isinstance(text, str) else text
-    return dict((item.get("peer"), item.get("status")) for item in data or [] if item.get("peer"))
+    out = {}
+    for item in data or []:
+        peer = item.get("peer")
+        if peer:
+            out[item["interface"] if _link_local(peer) and item.get("interface") else peer] = item.get("status")
+    return out
 
 
 def parse_frr_route(text, prefix):
-    """`show ip[v6] route PREFIX json` -> the next hops installed in the FIB for PREFIX."""
+    """`show ip[v6] route PREFIX json` -> the next hops installed in the FIB for PREFIX (link-local ones by interface)."""
     data = json.loads(text) if isinstance(text, str) else text
     hops = []
     for entry in data.get(prefix, []) if isinstance(data, dict) else []:
@@ -166,7 +180,9 @@ def parse_frr_route(text, prefix):
             continue
         for hop in entry.get("nexthops", []):
             if hop.get("fib") and hop.get("ip"):
-                hops.append(hop["ip"])
+                # A link-local next hop (an unnumbered link) means nothing without its
+                # interface: the fabric knows such a link, and its session, by the interface.
+                hops.append(hop["interfaceName"] if _link_local(hop["ip"]) and hop.get("interfaceName") else hop["ip"])
     return sorted(set(hops))
 
 

@@ -47,6 +47,10 @@ PEER_ROLES = ("node", "tor", "spine", "upstream")
 GROUP_TAG = {"node": "NODES", "tor": "TORS", "spine": "SPINES", "upstream": "UPSTREAMS"}
 
 
+# The tag of the peer-group of unnumbered links (one session for both families: SPINES-LINKS, TORS-LINKS).
+LINKS_TAG = "LINKS"
+
+
 def peer_group(role, family):
-    """The FRR peer-group name of peers of ROLE in FAMILY ('ipv4'/'ipv6')."""
-    return "%s-%s" % (GROUP_TAG[role], FAMILY_TAG[family])
+    """The FRR peer-group name of peers of ROLE in FAMILY ('ipv4'/'ipv6'; None: unnumbered links, both families)."""
+    return "%s-%s" % (GROUP_TAG[role], FAMILY_TAG[family] if family is not None else LINKS_TAG)

@@ -74,7 +74,8 @@ ansible_facts:
         - Path of the run folder holding every host's intent and the fabric-wide data derived from them.
         - "An intent holds: C(schema), C(hostname), C(role) (node, tor or spine), C(daemon), C(site), C(rack),
           C(asn), C(router_id), C(ipv4), C(ipv6), C(bgp) (the effective policy, with C(password) a boolean),
-          C(peers) (name, id, role, family, address, local_address, asn, accept, export, max_prefixes) and,
+          C(peers) (name, id, role, family, address, local_address, asn, accept, export, max_prefixes; ToR and spine
+          peers also C(interface) and C(remote_interface), set on unnumbered links, where address is the interface) and,
           for nodes, C(vip_interface), C(vips), C(pod_cidrs), C(exports) and C(export_policy);
           for ToRs, C(uplink_ipv4) and C(uplink_ipv6)."
       returned: success

@@ -98,7 +98,12 @@ def handoff_notes(intent: Intent) -> str:
         if peer.dynamic:
             continue
         announced = _prefixes(_announced(intent, peer))
-        out.append(_row(peer.name, peer.role, peer.family, peer.address, peer.asn, peer.local_address, _prefixes(peer.accept), announced))
+        if peer.interface:
+            # An unnumbered link: the session runs over this router's interface, its IPv6 link-local address.
+            its, mine = "link-local on its `%s`" % peer.remote_interface, "interface `%s` (unnumbered)" % peer.interface
+        else:
+            its, mine = peer.address, peer.local_address
+        out.append(_row(peer.name, peer.role, peer.family, its, peer.asn, mine, _prefixes(peer.accept), announced))
     if intent.listen:
         out += ["", "## Listen ranges (dynamic node peering)", ""]
         out += ["- `%s` (%s): accept a session from any address in it, any ASN but %d (`remote-as external`), at most %d sessions"
@@ -118,6 +123,10 @@ def handoff_notes(intent: Intent) -> str:
     out.append("- ECMP: up to %d paths, `bgp bestpath as-path multipath-relax`; hashed on layer 4 (Linux: "
                "`net.ipv4.fib_multipath_hash_policy` and `net.ipv6.fib_multipath_hash_policy` 1)" % bgp.ecmp_paths)
     out.append("- forwarding on for IPv4 and IPv6 (Linux: `net.ipv4.ip_forward`, `net.ipv6.conf.all.forwarding`)")
+    if any(peer.interface for peer in intent.peers):
+        out.append("- unnumbered links (FRR `neighbor IFACE interface`): one session per link over IPv6 link-local addresses "
+                   "(router advertisements on the link, IPv6 enabled on it), both families on it, IPv4 routes with an IPv6 next hop "
+                   "(extended next hop, RFC 8950)")
     if bgp.weighted_ecmp:
         if intent.role == "tor":
             out.append("- weighted ECMP: weight next hops by the link-bandwidth extended community the nodes send, and announce each "

@@ -77,7 +77,8 @@ def frr_view(intent: Intent) -> dict[str, Any]:
             groups.update(_listen_group(intent, listen, pool_ranges, route_maps))
     for peer in intent.peers:
         fam = peer.family
-        group_name = peer_group(peer.role, fam)  # type: ignore[no-untyped-call]  # _contract: not annotated yet
+        # Unnumbered links: one session, and one peer-group, for both families.
+        group_name = peer_group(peer.role, None if peer.interface else fam)  # type: ignore[no-untyped-call]  # _contract: not annotated yet
         if peer.dynamic:
             # Accepted through the group's listen range: no line names the node.
             continue
@@ -87,23 +88,24 @@ def frr_view(intent: Intent) -> dict[str, Any]:
             # (key, BFD, GTSM) apply to them.
             group = groups[group_name] = {
                 "name": group_name,
-                "family": fam,
+                "family": None if peer.interface else fam,
+                "afs": {},  # {family: the group's route-map out in it}
                 "route_map_in": None,
-                "route_map_out": None,
                 "fabric": peer.role != "upstream",
                 "aggregates": peer.aggregates,
                 "remote_as": None,
                 "listen": None,
                 "max_prefixes": None,
             }
+        if fam not in group["afs"]:
             if peer.role == "spine" and intent.pool_ranges:
                 # Dynamic node peering: what the ToR announces up follows the pools, not its nodes.
-                group["route_map_out"] = _export_route_map(intent, peer, prefix_lists, route_maps) if fam in pool_ranges else "DENY-ALL"
+                group["afs"][fam] = _export_route_map(intent, peer, prefix_lists, route_maps) if fam in pool_ranges else "DENY-ALL"
                 needs_deny_all = needs_deny_all or fam not in pool_ranges
             elif peer.export:
-                group["route_map_out"] = _export_route_map(intent, peer, prefix_lists, route_maps)
+                group["afs"][fam] = _export_route_map(intent, peer, prefix_lists, route_maps)
             else:
-                group["route_map_out"] = "DENY-ALL"
+                group["afs"][fam] = "DENY-ALL"
                 needs_deny_all = True
         neighbor: Item = {
             "address": peer.address,
@@ -111,7 +113,9 @@ def frr_view(intent: Intent) -> dict[str, Any]:
             "group": group_name,
             "family": fam,
             "description": peer.name,
-            "update_source": peer.local_address,
+            # An unnumbered session has no source address: it runs over the interface (extended next hop is implied).
+            "interface": bool(peer.interface),
+            "update_source": None if peer.interface else peer.local_address,
             "route_map_in": "DENY-ALL",
             "max_prefixes": peer.max_prefixes,
         }
@@ -163,7 +167,9 @@ def frr_view(intent: Intent) -> dict[str, Any]:
         "groups": sorted(groups.values(), key=lambda g: g["name"]),
         "aggregates": dict((fam, sorted(set(a for g in groups.values() if g["family"] == fam for a in g["aggregates"]))) for fam in FAMILY_TAG),
         "neighbors": neighbors,
-        "families": [fam for fam in FAMILY_TAG if any(g["family"] == fam for g in groups.values())],
+        # Unnumbered neighbors are declared once, though they have a session record per family.
+        "sessions": _dedupe_neighbors(neighbors),
+        "families": [fam for fam in FAMILY_TAG if any(fam in g["afs"] for g in groups.values())],
         "redistribute": redistribute,
         "networks": networks,
         # Pod CIDRs are announced unconditionally (BIRD does the same with
@@ -206,7 +212,7 @@ def _listen_group(intent: Intent, listen: ListenRange, pool_ranges: Mapping[str,
     group: Item = {
         "name": name,
         "family": fam,
-        "route_map_out": "DENY-ALL",
+        "afs": {fam: "DENY-ALL"},
         "fabric": True,
         "aggregates": (),
         # Node ASNs are derived per node or per rack: any ASN but the ToR's own.
@@ -288,6 +294,14 @@ def _upstream_route_map(intent: Intent, peer: Peer, prefix_lists: list[Item], ro
     return name
 
 
+def _dedupe_neighbors(neighbors: Iterable[Item]) -> list[Item]:
+    """NEIGHBORS once each by address, in order (an unnumbered link's families share one declaration)."""
+    seen: dict[str, Item] = {}
+    for neighbor in neighbors:
+        seen.setdefault(neighbor["address"], neighbor)
+    return list(seen.values())
+
+
 def _dedupe_by_name(items: Iterable[Item]) -> list[Item]:
     seen: dict[str, Item] = {}
     for item in items:
@@ -308,7 +322,7 @@ class Frr(Driver):
     def resets(self, intent: Union[Intent, Mapping[str, Any]], observed: Mapping[str, Any]) -> set[str]:
         config = observed.get("config") or {}
         sessions = (observed.get("bgp") or {}).get("sessions") or []
-        groups = dict((p.address, peer_group(p.role, p.family)) for p in as_intent(intent).peers)  # type: ignore[no-untyped-call]
+        groups = dict((p.address, peer_group(p.role, None if p.interface else p.family)) for p in as_intent(intent).peers)  # type: ignore[no-untyped-call]
         peers: set[str] = set()
         for command in config.get("commands") or []:
             match = FRR_RESET.match(command)

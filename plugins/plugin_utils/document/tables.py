@@ -235,7 +235,7 @@ def sessions(intents: Mapping[str, Intent]) -> list[Session]:
             local = End(intent.hostname, intent.role, intent.asn, peer.local_address, len(peer.export))
             remote_intent = intents.get(peer.name) if peer.role != "upstream" else None
             remote_peer = _peer_of(remote_intent, intent.hostname, peer) if remote_intent is not None else None
-            remote = End(peer.name, peer.role, peer.asn, peer.address, len(remote_peer.export) if remote_peer is not None else None)
+            remote = End(peer.name, peer.role, peer.asn, peer.far_address, len(remote_peer.export) if remote_peer is not None else None)
             a, b = sorted((local, remote), key=_end_key)
             key = (peer.family, a.host, a.address, b.host, b.address)
             if key not in found or (found[key].b.announces is None and b.announces is not None):
@@ -246,7 +246,7 @@ def sessions(intents: Mapping[str, Intent]) -> list[Session]:
 def _peer_of(intent: Intent, name: str, peer: Peer) -> Peer | None:
     """INTENT's peer entry for the other end of PEER (a session of host NAME)."""
     for other in intent.peers:
-        if other.name == name and other.family == peer.family and other.address == peer.local_address:
+        if other.name == name and other.family == peer.family and other.far_address == peer.local_address:
             return other
     return None
 

@@ -17,6 +17,7 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import Reader, community, hostname_problem, parse_ip, unusable_address
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.schema import DEFAULT_SITE, DEFAULT_VIP_INTERFACE, HOST_TABLE, VIP_TABLE
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.settings import asn_problem
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model.uplinks import read_uplinks
 
 # Inventory group -> role in the fabric.
 ROLE_GROUPS = (("fabric_nodes", "node"), ("fabric_tors", "tor"), ("fabric_spines", "spine"))
@@ -74,6 +75,7 @@ class Host:
     uplink_ipv4_net: object = None
     uplink_ipv6: object = None
     uplink_ipv6_net: object = None
+    uplinks: tuple = ()  # uplinks.Uplink: a ToR's unnumbered links to its spines (fabric_uplinks)
     asn: Optional[int] = None
     asn_explicit: bool = False
     router_id: object = None
@@ -133,6 +135,8 @@ def read_host(problems, name, role, variables):
         for var in ("fabric_uplink_ipv4", "fabric_uplink_ipv6"):
             if reader.get(var) is not None:
                 reader.fail(var, reader.get(var), "only applies to ToRs (fabric_tors); %s peer from fabric_ipv4/fabric_ipv6" % ROLE_LABELS[role])
+
+    host.uplinks = read_uplinks(reader, role)
 
     _read_asn(reader, host)
     _read_router_id(reader, host)

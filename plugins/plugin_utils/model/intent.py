@@ -292,12 +292,23 @@ class Peer(Record):
     max_prefixes: int | None = None
     # Nodes at a ToR with dynamic node peering: the model knows the session, the ToR's configuration does not name it.
     dynamic: bool = only(("node",), False)
+    # An unnumbered ToR-spine link (fabric_uplinks): the session runs over this host's interface
+    # (IPv6 link-local; IPv4 with extended next hop), one session for both families. address and
+    # local_address are then that interface's name (daemons key the session, and the routes
+    # through it, by the interface); remote_interface is the other end's.
+    interface: str | None = only(("tor", "spine"))
+    remote_interface: str | None = only(("tor", "spine"))
     # Upstreams only: the announcements grouped by weighting, and the aggregates among them.
     export_policy: tuple[SiteExport, ...] = only(("upstream",), ())
     aggregates: tuple[str, ...] = only(("upstream",), ())
 
     def _role(self) -> str | None:
         return self.role
+
+    @property
+    def far_address(self) -> str:
+        """The other end's own address for this session: its address, or its interface on an unnumbered link."""
+        return self.remote_interface if self.interface and self.remote_interface else self.address
 
     def __post_init__(self) -> None:
         if self.role not in PEER_ROLES:

@@ -382,6 +382,13 @@ def _tor_peers(host, racks, spines, fabric):
             if local is None or remote is None:
                 continue
             peers.append(_peer(node, version, local, remote, accept=node.prefixes(version), max_prefixes=fabric.bgp["max_prefixes"], dynamic=fabric.dynamic))
+    if host.uplinks:
+        by_name = {spine.name: spine for spine in spines.get(host.site, [])}
+        for link in host.uplinks:
+            for version in LINK_VERSIONS:
+                peer = _peer(by_name[link.spine], version, link.interface, link.interface, export=_rack_prefixes(members, version))
+                peers.append(dict(peer, interface=link.interface, remote_interface=link.spine_interface))
+        return peers
     for spine in sorted(spines.get(host.site, []), key=lambda h: h.name):
         for version, family in FAMILIES:
             local, remote = getattr(host, "uplink_" + family), getattr(spine, family)
@@ -389,6 +396,11 @@ def _tor_peers(host, racks, spines, fabric):
                 continue
             peers.append(_peer(spine, version, local, remote, export=_rack_prefixes(members, version)))
     return peers
+
+
+# An unnumbered ToR-spine link is one session over IPv6 link-local addresses
+# that carries both families (IPv4 with extended next hop), whatever the rack announces.
+LINK_VERSIONS = (4, 6)
 
 
 def _spine_peers(host, racks, fabric):
@@ -402,6 +414,14 @@ def _spine_peers(host, racks, fabric):
         nodes = fabric.bgp["listen_limit"] if fabric.dynamic else len(members["nodes"])
         cap = min(fabric.bgp["max_prefixes"] * nodes, MAX_PREFIX_LIMIT)
         for tor in sorted(members["tors"], key=lambda h: h.name):
+            for link in tor.uplinks:
+                if link.spine != host.name:
+                    continue
+                for version in LINK_VERSIONS:
+                    peer = _peer(tor, version, link.spine_interface, link.spine_interface, accept=_rack_prefixes(members, version), max_prefixes=cap)
+                    peers.append(dict(peer, interface=link.spine_interface, remote_interface=link.interface))
+            if tor.uplinks:
+                continue
             for version, family in FAMILIES:
                 local, remote = getattr(host, family), getattr(tor, "uplink_" + family)
                 if local is None or remote is None:

@@ -28,7 +28,7 @@ from ansible_collections.anycast.fabric.plugins.module_utils._contract import FA
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.hosts import daemon_problems
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.problems import FABRIC
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.overlaps import Index, covered, overlapping
-from ansible_collections.anycast.fabric.plugins.plugin_utils.model import weights
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import uplinks, weights
 
 
 class Layout:
@@ -144,9 +144,14 @@ def tor_uplinks_ipv4_present(layout, problems):
     """A ToR of a site with spines has fabric_uplink_ipv4 to peer with them from."""
     for (site, _rack), members in layout.racks.items():
         for tor in members["tors"]:
-            if layout.spines.get(site) and tor.uplink_ipv4 is None and tor.ipv4 is not None:
+            if layout.spines.get(site) and tor.uplink_ipv4 is None and tor.ipv4 is not None and not tor.uplinks:
                 why = "is required: site '%s' has spines (%s) and a ToR peers with them from this address"
                 problems.add(tor.name, "fabric_uplink_ipv4", None, why % (site, ", ".join(s.name for s in layout.spines[site])))
+
+
+def unnumbered_links_consistent(layout, problems):
+    """A ToR's declared links name spines of its site, each spine interface once, every spine linked, no uplink addresses beside them."""
+    uplinks.link_problems(layout, problems)
 
 
 # Segments and address families ----------------------------------------------------
@@ -217,9 +222,11 @@ def _racks_with_ipv6(layout):
 
 
 def spines_ipv6_for_ipv6_racks(layout, problems):
-    """A spine has fabric_ipv6 when a rack of its site announces IPv6 prefixes."""
+    """A spine has fabric_ipv6 when a rack of its site announces IPv6 prefixes through a numbered ToR."""
     for site, members in _racks_with_ipv6(layout):
         for tor in members["tors"]:
+            if tor.uplinks:
+                continue  # unnumbered links carry IPv6 over link-local addresses
             for spine in layout.spines.get(site, []):
                 if spine.ipv6 is None:
                     problems.add(spine.name, "fabric_ipv6", None, "is required: rack '%s' announces IPv6 prefixes that reach the spines over IPv6" % tor.rack)
@@ -229,7 +236,7 @@ def tor_uplinks_ipv6_for_ipv6_racks(layout, problems):
     """A ToR has fabric_uplink_ipv6 when its rack announces IPv6 prefixes and its site has spines."""
     for site, members in _racks_with_ipv6(layout):
         for tor in members["tors"]:
-            if layout.spines.get(site) and tor.uplink_ipv6 is None:
+            if layout.spines.get(site) and tor.uplink_ipv6 is None and not tor.uplinks:
                 problems.add(tor.name, "fabric_uplink_ipv6", None, "is required: rack '%s' announces IPv6 prefixes and site '%s' has spines" % (tor.rack, site))
 
 
@@ -558,6 +565,7 @@ RULES = (
     racks_have_nodes_and_tors,
     spine_sites_have_tors,
     tor_uplinks_ipv4_present,
+    unnumbered_links_consistent,
     node_segments,
     tors_ipv6_for_ipv6_nodes,
     ipv6_prefixes_have_sessions,

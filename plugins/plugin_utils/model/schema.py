@@ -9,6 +9,7 @@ module-level `SCHEMA_TABLES`:
 
 - settings.py: `fabric_bgp` keys and the fabric-wide variables;
 - edge.py: the keys of a `fabric_upstreams` entry (and the VIP scope keys);
+- uplinks.py: the keys of a `fabric_uplinks` entry (a ToR's unnumbered links);
 - this file: the per-host variables and the keys of a `fabric_vips` entry (the keys the intent carries are declared on intent.Vip);
 - health.py: the keys of a `health` section (its checks and damping).
 
@@ -22,7 +23,7 @@ from ansible_collections.anycast.fabric.plugins.module_utils import _net_rules, 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import DEFAULT_STATE_DIR, DEFAULT_VIP_INTERFACE
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import REQUIRED, Field, Table
 from ansible_collections.anycast.fabric.plugins.plugin_utils import daemons
-from ansible_collections.anycast.fabric.plugins.plugin_utils.model import edge, health, intent, settings
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import edge, health, intent, settings, uplinks
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import NAME_RULE
 
 ROLES = intent.ROLES
@@ -112,6 +113,16 @@ HOST_FIELDS = (
         doc_type="IPv6 address, optional `/len`",
         roles=("tor",),
         example="`2001:db8:10::11/64`",
+    ),
+    Field(
+        "fabric_uplinks",
+        "list",
+        "the ToR's unnumbered links to its spines, instead of uplink addresses (see [Unnumbered links](#unnumbered-links))",
+        default=[],
+        doc_type="list of links",
+        restrictions="not with `fabric_uplink_ipv4`/`fabric_uplink_ipv6`; every spine of the site linked",
+        roles=("tor",),
+        example="`[{interface: swp51, spine: spine1, spine_interface: swp1}]`",
     ),
     Field(
         "fabric_asn",
@@ -233,7 +244,7 @@ VIP_TABLE = Table("vip_keys", VIP_FIELDS, key="Key", columns=("type", "default",
 SCHEMA_TABLES = (GROUP_TABLE, HOST_TABLE, VIP_TABLE)
 
 # Every module that declares SCHEMA_TABLES, in documentation order.
-PROVIDERS = (settings, edge, health)
+PROVIDERS = (settings, edge, uplinks, health)
 
 
 def tables():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Optional
+from typing import Any
 
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import IN_SERVICE
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import Intent, as_intent, as_intents
@@ -29,11 +29,9 @@ def _family(prefix: str) -> str:
     return "ipv6" if ":" in prefix else "ipv4"
 
 
-def _address(router: Intent, peer_name: str, family: str) -> Optional[str]:
-    for peer in router.peers:
-        if peer.name == peer_name and peer.family == family:
-            return peer.address
-    return None
+def _addresses(router: Intent, peer_name: str, family: str) -> list[str]:
+    """ROUTER's next hops through PEER_NAME in FAMILY: the peer's address, or the interface of each unnumbered link to it."""
+    return [peer.address for peer in router.peers if peer.name == peer_name and peer.family == family]
 
 
 def _nodes(intents: Mapping[str, Intent]) -> list[str]:
@@ -120,9 +118,9 @@ def drain_waits(intents: Intents, states: States, targets: Iterable[str]) -> lis
         for node in sorted(set(behind) & chosen):
             for prefix in _announced(states, typed, node):
                 others = [n for n in behind if n not in out and prefix in _announced(states, typed, n)]
-                address = _address(tor, node, _family(prefix))
-                if others and address:
-                    waits.append((tor_name, prefix, "without", [address]))
+                addresses = _addresses(tor, node, _family(prefix))
+                if others and addresses:
+                    waits.append((tor_name, prefix, "without", addresses))
                 elif not others:
                     emptied.add((tor_name, prefix))
     for spine_name, spine in sorted(typed.items()):
@@ -130,12 +128,12 @@ def drain_waits(intents: Intents, states: States, targets: Iterable[str]) -> lis
             continue
         gone: dict[str, list[str]] = {}
         for tor_name, prefix in sorted(emptied):
-            address = _address(spine, tor_name, _family(prefix))
+            addresses = _addresses(spine, tor_name, _family(prefix))
             # Without another ToR serving the VIP (a forced drain of its last
             # nodes), the spine keeps the draining path: nothing to wait for.
             elsewhere = any((peer.name, prefix) in served for peer in spine.peers_of("tor") if peer.name != tor_name)
-            if address and elsewhere:
-                gone.setdefault(prefix, []).append(address)
+            if addresses and elsewhere:
+                gone.setdefault(prefix, []).extend(addresses)
         for prefix, addresses in sorted(gone.items()):
             waits.append((spine_name, prefix, "without", addresses))
     return _group(waits)
@@ -152,8 +150,7 @@ def undrain_waits(intents: Intents, node: str, present: Iterable[str]) -> list[d
             if spine.role != "spine":
                 continue
             for family in ("ipv4", "ipv6"):
-                address = _address(spine, tor_name, family)
-                if address:
+                for address in _addresses(spine, tor_name, family):
                     out.setdefault(family, []).append([spine_name, address])
         return out
 

@@ -104,6 +104,11 @@ def ip(*args, family=None, check=True, stdin=None):
     return proc.stdout
 
 
+def _gateway(hop):
+    """A route's next-hop address: `gateway`, or `via` for an IPv4 route through an IPv6 next hop (unnumbered links, RFC 8950)."""
+    return hop.get("gateway") or (hop.get("via") or {}).get("host")
+
+
 def ip_json(*args, family=None):
     try:
         out = ip("-json", *args, family=family)
@@ -178,13 +183,13 @@ class Agent(object):
                     dst += "/32" if family == 4 else "/128"
                 hops = []
                 if route.get("nexthops"):
-                    hops = [(h.get("gateway"), h.get("dev"), int(h.get("weight", 1))) for h in route["nexthops"]]
+                    hops = [(_gateway(h), h.get("dev"), int(h.get("weight", 1))) for h in route["nexthops"]]
                 elif route.get("nhid") is not None and not route.get("gateway") and not route.get("dev"):
                     if nexthops is None:
                         nexthops = {n["id"]: n for n in ip_json("nexthop", "show")}
                     hops = self._resolve(nexthops, route["nhid"])
                 else:
-                    hops = [(route.get("gateway"), route.get("dev"), 1)]
+                    hops = [(_gateway(route), route.get("dev"), 1)]
                 hops = sorted(h for h in hops if h[1])
                 if hops:
                     wanted[(family, dst)] = hops

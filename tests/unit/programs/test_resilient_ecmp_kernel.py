@@ -278,3 +278,18 @@ def test_stale_groups_lose_a_next_hop_whose_link_goes_down(lab):
     new_gid, new_group = _only_group(lab.state())
     assert new_gid == gid and new_group["members"] == sorted(GATEWAYS[:2]) and len(new_group["buckets"]) == BUCKETS
     assert all(new_group["buckets"][i] == gw for i, gw in group["buckets"].items() if gw != "10.90.2.13")
+
+
+def test_an_ipv4_route_through_ipv6_link_local_next_hops_gets_its_group(lab):
+    # An unnumbered link (RFC 8950): zebra installs `10.x via inet6 fe80::... dev X` (RTA_VIA).
+    links = ("fe80::1", "fe80::2")
+    hops = []
+    for gateway in links:
+        hops += ["nexthop", "via", "inet6", gateway, "dev", "d0"]
+    _ip(lab.ns, "route", "replace", VIP, "proto", "bgp", *hops)
+    assert lab.agent("--once").stdout
+    gid, group = _only_group(lab.state())
+    assert group["members"] == sorted(links) and len(group["buckets"]) == BUCKETS
+    # Nothing to do on a second pass: the link-local next hops were read back as they were installed.
+    assert lab.agent("--once").stdout == ""
+    assert _only_group(lab.state())[0] == gid

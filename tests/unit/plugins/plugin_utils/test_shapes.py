@@ -51,6 +51,7 @@ def shapes(draw):
         password=draw(st.sampled_from([None, "s3cret-md5"])),
         node_peering=draw(st.sampled_from(["static", "dynamic"])),
         external=draw(st.booleans()),
+        unnumbered=draw(st.booleans()),
     )
 
 

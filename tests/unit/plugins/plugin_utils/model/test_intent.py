@@ -293,6 +293,7 @@ TOR_ONLY = {"uplink_ipv4", "uplink_ipv6", "listen", "pool_ranges"}
 SPINE_ONLY = {"site_community", "pool_ranges"}
 COMMON = {"schema", "hostname", "role", "daemon", "site", "rack", "asn", "router_id", "ipv4", "ipv6", "bgp", "peers"}
 UPSTREAM_ONLY = {"export_policy", "aggregates"}
+LINK_ONLY = {"interface", "remote_interface"}  # unnumbered ToR-spine links
 PEER_COMMON = {"name", "id", "role", "family", "address", "local_address", "asn", "accept", "export", "max_prefixes"}
 
 
@@ -304,7 +305,7 @@ def test_role_only_keys_appear_only_for_their_role(fabric):
         assert set(plain) == wanted[built.role], name
         seen.add(built.role)
         for peer in plain["peers"]:
-            only = {"upstream": UPSTREAM_ONLY, "node": {"dynamic"}}.get(peer["role"], set())
+            only = {"upstream": UPSTREAM_ONLY, "node": {"dynamic"}, "tor": LINK_ONLY, "spine": LINK_ONLY}.get(peer["role"], set())
             assert set(peer) == PEER_COMMON | only, (name, peer["id"])
     assert seen == {"node", "tor", "spine"}
 

@@ -72,6 +72,16 @@ V6_POD = "is an IPv6 pod CIDR but the node has no IPv6 session (set fabric_ipv6)
 
 REFUSED = [
     pytest.param(
+        rules.unnumbered_links_consistent,
+        lambda: edited(
+            small_fabric,
+            ("tor1", "fabric_uplink_ipv4", None),
+            ("tor1", "fabric_uplinks", [{"interface": "swp51", "spine": "spine9", "spine_interface": "swp1"}]),
+        ),
+        ["tor1: fabric_uplinks[0].spine = 'spine9': names no spine of site 'default' (its spines: spine1)"],
+        id="uplink-to-unknown-spine",
+    ),
+    pytest.param(
         rules.peering_addresses_unique,
         lambda: edited(small_fabric, ("n2", "fabric_ipv4", "10.1.1.11/24")),
         ["n2: fabric_ipv4 = '10.1.1.11': is already used by n1 (fabric_ipv4); " + UNIQUE],
@@ -326,10 +336,7 @@ REFUSED += [
     pytest.param(
         rules.weights_need_weighted_ecmp,
         lambda: edited(lambda: small_fabric(fabric_bgp={"weighted_ecmp": False}), ("n1", "fabric_vip_weight", 2)),
-        [
-            "n1: fabric_vip_weight = 2: has no effect: fabric_bgp.weighted_ecmp is false, so every node gets an equal share; "
-            "set it to true or remove the weight"
-        ],
+        ["n1: fabric_vip_weight = 2: has no effect: fabric_bgp.weighted_ecmp is false, so every node gets an equal share; set it to true or remove the weight"],
         id="weight-without-weighted-ecmp",
     ),
     pytest.param(
