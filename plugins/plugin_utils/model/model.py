@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from ansible_collections.anycast.fabric.plugins.module_utils._contract import FAMILIES
 from ansible_collections.anycast.fabric.plugins.module_utils._schema import default_value
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import intent as intent_types
-from ansible_collections.anycast.fabric.plugins.plugin_utils.model import rules, weights
+from ansible_collections.anycast.fabric.plugins.plugin_utils.model import rules
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.edge import DEFAULT_ROUTES
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.hosts import HOST_VARIABLES, ROLE_GROUPS, read_host
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model.inputs import HIDDEN, Reader
@@ -116,9 +116,8 @@ def _build(hostvars, groups, problems):
     _apply_scopes(layout.hosts)
     if problems:
         return {}, problems
-    # Weighted ECMP: each rack's bandwidth unit (model/weights.py), once for the fabric.
-    units = weights.units(layout.racks) if layout.fabric.bgp["weighted_ecmp"] else {}
-    return {name: _intent(host, layout.racks, layout.spines, layout.fabric, units) for name, host in layout.hosts.items()}, problems
+    # Weighted ECMP: each rack's bandwidth unit, computed once for the rules and the intents.
+    return {name: _intent(host, layout.racks, layout.spines, layout.fabric, layout.units) for name, host in layout.hosts.items()}, problems
 
 
 # Reading ---------------------------------------------------------------------

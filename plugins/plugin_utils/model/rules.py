@@ -65,6 +65,11 @@ class Layout:
         return Index(self.fabric.pools or [])
 
     @cached_property
+    def units(self):
+        """Weighted ECMP: {(site, rack): the rack's bandwidth unit} (model/weights.py); {} when weighting is off."""
+        return weights.units(self.racks) if self.fabric.bgp.get("weighted_ecmp") else {}
+
+    @cached_property
     def pods(self):
         """(network, (host name, variable path)) of every pod CIDR, in host order."""
         return [(net, (host.name, path)) for host in self.hosts.values() for net, path in host.pod_cidrs]
@@ -519,9 +524,8 @@ def link_bandwidths_fit(layout, problems):
     """With weighted ECMP, what a node announces (weight x its rack's unit) and what a ToR sums fit FRR's link bandwidth."""
     if not layout.fabric.bgp.get("weighted_ecmp"):
         return
-    units = weights.units(layout.racks)
     for key, members in layout.racks.items():
-        unit = units.get(key)
+        unit = layout.units.get(key)
         if unit is None:
             continue  # a rack without ToRs: racks_have_nodes_and_tors
         total = 0

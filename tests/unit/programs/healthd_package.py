@@ -13,6 +13,8 @@ the node runs.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
 import tempfile
 import types
@@ -30,7 +32,10 @@ def build(folder):
 
 def load():
     """All the agent's modules, imported from a fresh staging folder; one namespace of their names."""
-    source, _target = build(tempfile.mkdtemp(prefix="anycast-healthd-"))
+    folder = tempfile.mkdtemp(prefix="anycast-healthd-")
+    # The staging folder only has to outlive the imports' use: gone when the test process ends.
+    atexit.register(shutil.rmtree, folder, True)
+    source, _target = build(folder)
     sys.path.insert(0, str(source))
     import importlib
 
