@@ -172,7 +172,7 @@ def parse_frr_bfd(text):
 
 
 def parse_frr_route(text, prefix):
-    """`show ip[v6] route PREFIX json` -> the next hops installed in the FIB for PREFIX (link-local ones by interface)."""
+    """`show ip[v6] route PREFIX json` -> the next hops installed in the FIB for PREFIX (link-local ones scoped: fe80::1%eth1)."""
     data = json.loads(text) if isinstance(text, str) else text
     hops = []
     for entry in data.get(prefix, []) if isinstance(data, dict) else []:
@@ -180,10 +180,38 @@ def parse_frr_route(text, prefix):
             continue
         for hop in entry.get("nexthops", []):
             if hop.get("fib") and hop.get("ip"):
-                # A link-local next hop (an unnumbered link) means nothing without its
-                # interface: the fabric knows such a link, and its session, by the interface.
-                hops.append(hop["interfaceName"] if _link_local(hop["ip"]) and hop.get("interfaceName") else hop["ip"])
+                # A link-local next hop means nothing without its interface: scoped (fe80::1%eth1).
+                hops.append("%s%%%s" % (hop["ip"], hop["interfaceName"]) if _link_local(hop["ip"]) and hop.get("interfaceName") else hop["ip"])
     return sorted(set(hops))
+
+
+def parse_frr_bgp_peers(text):
+    """`show bgp ipv4|ipv6 unicast PREFIX json` -> {link-local next hop: the peer that sent it}.
+
+    FRR installs an IPv6 route (and an IPv4 route over an unnumbered link) via
+    the peer's link-local address. The fabric knows a peer by its session: its
+    address, or the interface of an unnumbered link.
+    """
+    data = json.loads(text) if isinstance(text, str) else text
+    out = {}
+    for path in (data or {}).get("paths") or [] if isinstance(data, dict) else []:
+        peer = path.get("peer") or {}
+        who = peer.get("interface") if _link_local(peer.get("peerId")) else peer.get("peerId")
+        if not who:
+            continue
+        for hop in path.get("nexthops") or []:
+            if _link_local(hop.get("ip")):
+                out[hop["ip"].lower()] = who
+    return out
+
+
+def name_link_local_hops(hops, peers):
+    """HOPS (parse_frr_route) with each link-local one replaced by its peer (parse_frr_bgp_peers), where known."""
+    named = []
+    for hop in hops:
+        address = hop.split("%", 1)[0].lower()
+        named.append(peers.get(address, hop) if "%" in hop else hop)
+    return sorted(set(named))
 
 
 def with_bfd(sessions, bfd_states):

@@ -13,7 +13,9 @@ import re
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon_identity import FRR
 from ansible_collections.anycast.fabric.plugins.module_utils._daemon import Daemon, DaemonError, State
 from ansible_collections.anycast.fabric.plugins.module_utils._bgp_state import (
+    name_link_local_hops,
     parse_frr_advertised,
+    parse_frr_bgp_peers,
     parse_frr_bfd,
     parse_frr_route,
     parse_frr_summary,
@@ -68,8 +70,18 @@ class Frr(Daemon):
         return parse_frr_advertised(self.show("show bgp %s unicast neighbors %s advertised-routes json" % (family, session["peer"])))
 
     def route_next_hops(self, prefix):
+        """The FIB's next hops for PREFIX, each named as the fabric knows its peer.
+
+        A link-local next hop (IPv6 routes from a shared segment, every route over an
+        unnumbered link) is named by the BGP path that installed it: the peer's address,
+        or the interface of an unnumbered link.
+        """
         family = "ipv6" if ":" in prefix else "ip"
-        return parse_frr_route(self.show("show %s route %s json" % (family, prefix)) or "{}", prefix)
+        hops = parse_frr_route(self.show("show %s route %s json" % (family, prefix)) or "{}", prefix)
+        if any("%" in hop for hop in hops):
+            bgp = self.show("show bgp %s unicast %s json" % ("ipv6" if family == "ipv6" else "ipv4", prefix)) or "{}"
+            hops = name_link_local_hops(hops, parse_frr_bgp_peers(bgp))
+        return hops
 
     def _frr_reload(self, *args):
         if not os.path.exists(self.reload_path):

@@ -63,6 +63,8 @@ options:
     description:
       - Wait until every prefix in O(prefixes) has all of these addresses among its installed next hops (for
         example an undrained node's address, back in the ToR's ECMP set).
+      - A link-local next hop is reported, and matched, as the peer that sent it (its session address), or as
+        the interface of an unnumbered link (for example V(swp1)).
     type: list
     elements: str
     default: []
@@ -246,12 +248,21 @@ def unmet(params, sessions, routes):
             missing.append("%s has %d path(s), expected at most %d" % (prefix, route["paths"], params["max_paths"]))
         if prefix in params["prefixes"]:
             for hop in params["with_next_hops"]:
-                if hop not in route["next_hops"]:
+                if not _routed_via(route["next_hops"], hop):
                     missing.append("%s is not routed via %s" % (prefix, hop))
             for hop in params["without_next_hops"]:
-                if hop in route["next_hops"]:
+                if _routed_via(route["next_hops"], hop):
                     missing.append("%s is still routed via %s" % (prefix, hop))
     return missing
+
+
+def _routed_via(next_hops, wanted):
+    """Whether WANTED (an address, or the interface of an unnumbered link) is among NEXT_HOPS.
+
+    A link-local next hop the daemon could not name by its peer stays scoped
+    (fe80::1%swp1): it is the link of its interface.
+    """
+    return wanted in next_hops or any(hop.endswith("%" + wanted) for hop in next_hops)
 
 
 def read(daemon, prefixes):

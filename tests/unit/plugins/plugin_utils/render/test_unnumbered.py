@@ -19,7 +19,13 @@ import subprocess
 
 import pytest
 
-from ansible_collections.anycast.fabric.plugins.module_utils._bgp_state import parse_frr_bfd, parse_frr_route, parse_frr_summary
+from ansible_collections.anycast.fabric.plugins.module_utils._bgp_state import (
+    name_link_local_hops,
+    parse_frr_bfd,
+    parse_frr_bgp_peers,
+    parse_frr_route,
+    parse_frr_summary,
+)
 from ansible_collections.anycast.fabric.plugins.plugin_utils.daemons import external
 from ansible_collections.anycast.fabric.plugins.plugin_utils.document import tables
 from ansible_collections.anycast.fabric.plugins.plugin_utils.model import model
@@ -167,8 +173,33 @@ ROUTE = {
 }
 
 
+# `show bgp ipv4 unicast 198.51.100.10/32 json`: the paths that installed those next hops (FRR 8.4.4's shape).
+BGP_PATHS = {
+    "prefix": "198.51.100.10/32",
+    "paths": [
+        {
+            "multipath": True,
+            "nexthops": [
+                {"ip": "fe80::42:aff:fec7:103", "afi": "ipv6", "scope": "global"},
+                {"ip": "fe80::42:aff:fec7:103", "afi": "ipv6", "scope": "link-local", "used": True},
+            ],
+            "peer": {"peerId": "fe80::42:aff:fec7:103", "interface": "swp1", "type": "external"},
+        },
+        {
+            "nexthops": [{"ip": "2001:db8:2::12", "afi": "ipv6", "scope": "global"}, {"ip": "fe80::42:aff:fec7:203", "scope": "link-local"}],
+            "peer": {"peerId": "2001:db8:2::12", "type": "external"},
+        },
+    ],
+}
+
+
 def test_bgp_info_reads_link_local_next_hops_and_bfd_by_interface():
-    assert parse_frr_route(ROUTE, "198.51.100.10/32") == ["10.0.0.13", "swp1", "swp2"]
+    hops = parse_frr_route(ROUTE, "198.51.100.10/32")
+    # Scoped, so two peers' link-locals on one segment stay two paths.
+    assert hops == ["10.0.0.13", "FE80::42:aff:fec7:203%swp2", "fe80::42:aff:fec7:103%swp1"]
+    # Named by the BGP path that installed each: an unnumbered link by its interface, a segment peer by its address.
+    assert name_link_local_hops(hops, parse_frr_bgp_peers(BGP_PATHS)) == ["10.0.0.13", "2001:db8:2::12", "swp1"]
+    assert name_link_local_hops(hops, {}) == hops
     bfd = [{"peer": "fe80::42:aff:fec7:103", "interface": "swp1", "status": "up"}, {"peer": "10.0.0.13", "status": "down"}]
     assert parse_frr_bfd(bfd) == {"swp1": "up", "10.0.0.13": "down"}
     sessions = parse_frr_summary(SUMMARY)
@@ -255,3 +286,22 @@ def test_a_tor_must_link_every_spine_of_its_site():
 
     messages = _problems(*fabric(mutate=second_spine))
     assert any("tor1: fabric_uplinks" in m and "links no interface to spine2" in m for m in messages), messages
+
+
+def test_bgp_info_waits_match_a_link_by_its_interface():
+    from ansible_collections.anycast.fabric.plugins.modules import bgp_info
+
+    params = {
+        "wait_for_established": False,
+        "expected_paths": {},
+        "min_paths": None,
+        "max_paths": None,
+        "prefixes": ["198.51.100.10/32"],
+        "with_next_hops": ["swp2"],
+        "without_next_hops": ["swp1"],
+    }
+    # swp1's hop named by its peer, swp2's still scoped (its BGP path was not found): both match by interface.
+    routes = {"198.51.100.10/32": {"next_hops": ["fe80::42:aff:fec7:203%swp2", "swp1"], "paths": 2}}
+    assert bgp_info.unmet(params, [], routes) == ["198.51.100.10/32 is still routed via swp1"]
+    routes = {"198.51.100.10/32": {"next_hops": ["fe80::42:aff:fec7:203%swp2"], "paths": 1}}
+    assert bgp_info.unmet(params, [], routes) == []
