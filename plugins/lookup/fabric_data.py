@@ -16,7 +16,8 @@ description:
     caller needs, so that no host carries the whole fabric in its facts.
   - V(intent) returns one host's intent (what the C(anycast.fabric.intent) role sets as C(fabric_intent)),
     V(expected_paths) a ToR's or spine's expected ECMP paths, V(rollout) hosts of one role in rack order with the
-    batch sizes for C(serial), V(undrain_waits) the routers an undrained node must be routed through again.
+    batch sizes for C(serial), V(undrain_waits) the routers an undrained node must be routed through again,
+    V(rack_mates) the other nodes of a node's rack with their addresses (the zero-reset drain's peers).
     These read one small record each, whatever the size of the fabric.
   - V(daemon) returns what the controller knows of a host's routing daemon (its driver) with the keys C(name), C(roles),
     C(config_file), C(config_path), C(packages), C(service) and C(capabilities). The routing role installs and
@@ -30,10 +31,10 @@ options:
     type: list
     elements: str
     required: true
-    choices: [intent, expected_paths, rollout, undrain_waits, intents, daemon]
+    choices: [intent, expected_paths, rollout, undrain_waits, rack_mates, intents, daemon]
   host:
     description:
-      - The host for V(intent), V(expected_paths), V(undrain_waits) and V(daemon).
+      - The host for V(intent), V(expected_paths), V(undrain_waits), V(rack_mates) and V(daemon).
       - Defaults to the current host (C(inventory_hostname)).
     type: str
   drained:
@@ -95,7 +96,7 @@ _raw:
     - One element, the requested data.
     - V(intent) an intent (a dict), V(expected_paths) a mapping of prefix to the number of paths,
       V(rollout) a dict with C(hosts) and C(batches), V(undrain_waits) a list of dicts with C(router),
-      C(prefixes) and C(with), V(intents) a mapping of host name to intent, V(daemon) a dict.
+      C(prefixes) and C(with), V(rack_mates) a list of dicts with C(name), C(ipv4) and C(ipv6), V(intents) a mapping of host name to intent, V(daemon) a dict.
   type: list
   elements: raw
 """
@@ -108,7 +109,7 @@ from ansible_collections.anycast.fabric.plugins.plugin_utils.model.intent import
 from ansible_collections.anycast.fabric.plugins.plugin_utils.ops import drain
 from ansible_collections.anycast.fabric.plugins.plugin_utils.run import fabric_run
 
-WHAT = ("intent", "expected_paths", "rollout", "undrain_waits", "intents", "daemon")
+WHAT = ("intent", "expected_paths", "rollout", "undrain_waits", "rack_mates", "intents", "daemon")
 
 
 def find_run(variables):
@@ -144,6 +145,8 @@ class LookupModule(LookupBase):
         host = str(host)
         if what == "expected_paths":
             return fabric_run.expected_paths(run, host, [str(n) for n in self.get_option("drained") or []])
+        if what == "rack_mates":
+            return fabric_run.node_rack_mates(run, host)
         intent = fabric_run.intent(run, host)
         if intent is None:
             if what == "intent" and self.get_option("missing") == "none":

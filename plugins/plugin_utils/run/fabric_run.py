@@ -12,6 +12,7 @@ model and writes it here, once:
     <run>/hosts/<key>.json      one host's intent, Intent.to_dict() (what fabric_intent is set from)
     <run>/paths/<key>.json      a ToR's or spine's expected-paths entry (rollout.path_entry)
     <run>/uplinks/<key>.json    a ToR's address at each spine (undrain waits)
+    <run>/rack_mates/<key>.json a node's rack-mates and their addresses (zero-reset drain)
     <run>/rollout.json          hosts of each role in rack order, batch sizes
     <run>/intents.json          every intent (drain checks, plan report: once per play)
 
@@ -75,6 +76,25 @@ def uplinks(intents: Mapping[str, Intent]) -> dict[str, dict[str, list[list[str]
     return dict((tor, dict(families)) for tor, families in out.items())
 
 
+def rack_mates(intents: Mapping[str, Intent]) -> dict[str, list[dict[str, str]]]:
+    """{node: [{name, ipv4, ipv6}, ...]}: the other nodes of its site and rack, by name, addresses without length.
+
+    One pass over the nodes (grouped by rack), then each node's list: the zero-reset
+    drain's tables (module drain_keep) forward to, and hear heartbeats from, these.
+    """
+    racks: defaultdict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
+    for name, intent in sorted(intents.items()):
+        if intent.role == "node" and intent.rack:
+            racks[(intent.site, intent.rack)].append(
+                {"name": name, "ipv4": intent.ipv4.split("/", 1)[0], "ipv6": (intent.ipv6 or "").split("/", 1)[0]}
+            )
+    out: dict[str, list[dict[str, str]]] = {}
+    for members in racks.values():
+        for member in members:
+            out[member["name"]] = [m for m in members if m["name"] != member["name"]]
+    return out
+
+
 # Writing -----------------------------------------------------------------------
 
 
@@ -89,7 +109,7 @@ def _dump(path: str, data: object) -> None:
 def write_run(intents: Mapping[str, Intent], base: str) -> str:
     """Write a new run folder under BASE for INTENTS ({host: model.intent.Intent}); return its path."""
     run = tempfile.mkdtemp(prefix=RUN_PREFIX, dir=base)  # mode 0700
-    for sub in ("hosts", "paths", "uplinks"):
+    for sub in ("hosts", "paths", "uplinks", "rack_mates"):
         os.mkdir(os.path.join(run, sub), 0o700)
     plain = dict((name, intent.to_dict()) for name, intent in intents.items())
     for name, intent in plain.items():
@@ -98,6 +118,8 @@ def write_run(intents: Mapping[str, Intent], base: str) -> str:
         _dump(os.path.join(run, "paths", host_key(name) + ".json"), entry)
     for name, entry in uplinks(intents).items():
         _dump(os.path.join(run, "uplinks", host_key(name) + ".json"), entry)
+    for name, mates in rack_mates(intents).items():
+        _dump(os.path.join(run, "rack_mates", host_key(name) + ".json"), mates)
     _dump(os.path.join(run, "rollout.json"), dict((role, rollout(intents, role)) for role in ROLES))
     _dump(os.path.join(run, "intents.json"), plain)
     roles = dict((role, sum(1 for i in intents.values() if i.role == role)) for role in ROLES)
@@ -179,6 +201,11 @@ def rollout_of(run: str, role: str = "node") -> Any:
 
 def tor_uplinks(run: str, tor: str) -> Any:
     return _record(run, "uplinks", tor, default={})
+
+
+def node_rack_mates(run: str, node: str) -> Any:
+    """Node NODE's rack-mates as rack_mates() listed them ([] for a node alone in its rack, or not a node)."""
+    return _record(run, "rack_mates", node, default=[])
 
 
 def intents(run: str) -> Any:

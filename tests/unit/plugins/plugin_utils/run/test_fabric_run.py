@@ -146,6 +146,20 @@ def test_the_lookup_gives_a_nodes_undrain_waits(loader, intents, run):
     assert got == drain.undrain_waits(intents, node, present)
 
 
+def test_the_lookup_gives_a_nodes_rack_mates_from_its_own_record(loader, intents, run):
+    for name, intent in sorted(intents.items()):
+        got = lookup("rack_mates", {"fabric_run": run, "inventory_hostname": name})
+        if intent.role != "node":
+            assert got == []
+            continue
+        want = [
+            {"name": other, "ipv4": o.ipv4.split("/")[0], "ipv6": (o.ipv6 or "").split("/")[0]}
+            for other, o in sorted(intents.items())
+            if o.role == "node" and other != name and (o.site, o.rack) == (intent.site, intent.rack)
+        ]
+        assert got == want
+
+
 # The plan with upstream peers (the peer-group names come from _contract) ---------
 
 
