@@ -235,7 +235,8 @@ def ll_markdown(result):
     lines += [
         "",
         "In a standard drain the connections on the node that leaves are reset whatever the ECMP scheme (their node is"
-        " no longer reachable through the fabric; the zero-reset drain's rack-mates forward them to it); collateral resets are connections on nodes that did not change, moved by the rehash."
+        " no longer reachable through the fabric; the zero-reset drain's rack-mates forward them to it); collateral"
+        " resets are connections on nodes that did not change, moved by the rehash."
         " Undrain is measured as the node added to a rack: at the ToR both are one next hop joining the set."
         " The agent rows are the agent's own death (SIGKILL) and restart (as the tor role's handler does). An agent"
         " that adopts its groups (docs/ecmp.md, Lifecycle) leaves them in the kernel and should move no flow; a row"

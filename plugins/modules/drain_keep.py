@@ -210,7 +210,7 @@ def render(vips, peers, port, timeout):
     lines = []
     for family, version in FAMILIES:
         addr_type = "ipv4_addr" if version == 4 else "ipv6_addr"
-        mine = sorted((str(v) for v in vips if v.version == version), key=lambda a: ipaddress.ip_address(a))
+        mine = sorted((str(v) for v in vips if v.version == version), key=ipaddress.ip_address)
         reachable = [p for p in peers if p[version]]
         lines.append("table %s %s {" % (family, TABLE))
         lines.append("\tset vips {")
