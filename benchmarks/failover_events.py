@@ -31,7 +31,10 @@ from failover_lab import (
     UNIT_CHECK,
     UPLINK,
     docker,
+    LL_EXTRA_VARS,
+    VIP,
     env,
+    inventory,
     lab_boot,
     playbook,
     restart_frr,
@@ -471,6 +474,104 @@ def ll_service_back(connections):
                     lambda: wait_for("n2 back in tor1's ECMP", lambda: LL_NODES["n2"] in next_hops("tor1")), connections)
 
 
+KEEP_RECORD = "/var/lib/anycast-fabric/drain-keep.json"  # what a keep-mode drain leaves on the node (playbooks/drain.yml)
+
+
+def _keep_drain(wait):
+    """anycast.fabric.drain of n1 in keep mode (deadline WAIT s), started in the background: the Popen."""
+    args = ["ansible-playbook", "-i", inventory("longlived"), "--extra-vars", json.dumps(LL_EXTRA_VARS)]
+    for item in ("fabric_drain=n1", "fabric_drain_mode=keep", "fabric_drain_linger=2", "fabric_drain_connection_wait=%d" % wait):
+        args += ["--extra-vars", item]
+    docker("exec", "n1", "rm", "-f", KEEP_RECORD, check=False)
+    return subprocess.Popen(args + ["anycast.fabric.drain"], env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+
+
+def _sample_new(count, duration):
+    """lab/longlived.py sample on the client: the nodes answering COUNT new connections (at most DURATION s)."""
+    out = docker("exec", "client", "python3", "/usr/local/bin/lab-longlived", "sample", "--target", VIP, "--count", str(count),
+                 "--parallel", "16", "--duration", str(duration)).stdout
+    return json.loads(out)
+
+
+def _undrain_n1():
+    playbook("undrain", "fabric_drain=n1", "fabric_drain_timeout=180", scenario="longlived")
+    wait_for("n1 back in tor1's ECMP", lambda: LL_NODES["n1"] in next_hops("tor1"))
+    wait_for("all five nodes serving", ll_all_serving)
+
+
+def ll_drain_keep(connections):
+    """anycast.fabric.drain of n1 with fabric_drain_mode=keep, its deadline (600 s) longer than the run.
+
+    Under the client's connections: once tor1 has taken n1 out of ECMP, 10 s of traffic through the rack-mates'
+    forwarding and 500 new connections (which must land on the rack-mates), then the client stops (its
+    connections end by themselves: the drain sees none left and withdraws). Then undrain, not measured.
+    """
+    extra = {}
+
+    def action():
+        drain = _keep_drain(600)
+        wait_for("n1 out of tor1's ECMP", lambda: LL_NODES["n1"] not in next_hops("tor1"), 120)
+        time.sleep(5)
+        extra["new"] = _sample_new(500, 20)
+        time.sleep(5)
+        extra["drain"] = drain
+
+    out = ll_event(action, "n1", lambda: None, connections)
+    drain = extra["drain"]
+    output, _err = drain.communicate(timeout=300)
+    if drain.returncode != 0:
+        sys.exit("the keep drain failed:\n%s" % output[-4000:])
+    record = json.loads(docker("exec", "n1", "cat", KEEP_RECORD).stdout)
+    out["new_per_node"] = extra["new"]["per_node"]
+    out["new_failed"] = extra["new"]["failed"]
+    out["closed_by_drain"] = int(record["closed"])
+    _undrain_n1()
+    return out
+
+
+def ll_drain_keep_dies(connections):
+    """A keep-mode drain of n1 during which n1 dies: its clients must get resets, not hang.
+
+    The death is a power loss as the fabric sees it: n1's link goes down (its kernel no longer answers, its
+    heartbeat stops) for 15 s. The rack-mates stop forwarding after the heartbeat's timeout (2 s) and answer
+    the retransmissions of n1's flows with resets. reset_after_death_s: from the link cut to each reset of n1's
+    connections; hung: n1's connections that got none. Then n1's link and routes come back, the drain (stuck on
+    n1) is killed and n1 undrained, not measured. (docker pause would freeze n1's processes but not its TCP
+    stack, which keeps acknowledging: the lab client, waiting for an echo, then sends nothing that could be reset.)
+    """
+    extra = {}
+
+    def action():
+        extra["drain"] = _keep_drain(600)
+        wait_for("n1 out of tor1's ECMP", lambda: LL_NODES["n1"] not in next_hops("tor1"), 120)
+        time.sleep(3)
+        extra["death"] = time.time()
+        set_links("n1", "down")
+        time.sleep(15)
+
+    try:
+        out = ll_event(action, "n1", lambda: None, connections)
+    finally:
+        set_links("n1", "up")
+        docker("exec", "n1", "ip", "route", "replace", "default", "via", "10.90.1.1")
+        docker("exec", "n1", "ip", "route", "replace", "10.90.100.0/24", "via", "10.90.1.2")
+        # Its BGP sessions timed out while it was gone: a fresh BIRD reconnects at once (not after its error wait).
+        docker("exec", "n1", "systemctl", "restart", "bird", check=False)
+        if "drain" in extra:
+            try:
+                os.killpg(extra["drain"].pid, 9)
+            except ProcessLookupError:
+                pass
+            extra["drain"].wait()
+    death = extra["death"] - out["window"][0]
+    after = sorted(round(b["reset_s"] - death, 3) for b in out["broken"] if b["node"] == "n1" and b["reset_s"] is not None)
+    out["reset_after_death_s"] = {"median": after[len(after) // 2] if after else None, "max": after[-1] if after else None}
+    out["hung"] = out["on_changed"]["connections"] - out["on_changed"]["reset"]
+    _undrain_n1()
+    return out
+
+
 def _ll_agent_pid():
     return docker("exec", "tor1", "systemctl", "show", "-p", "MainPID", "--value", LL_AGENT).stdout.strip()
 
@@ -566,6 +667,9 @@ LL_EVENTS = [
     ("ll-agent-restart", "the agent on tor1 restarted (systemctl restart, as the role's handler)", ll_agent_restart),
     # Weighted ECMP (issue 25; not run by default; --ecmp resilient): a node's weight changed by a site run.
     ("ll-weight-change", "a node's weight changed 2 -> 1 (n3; site run, weighted ECMP)", ll_weight_change),
+    # The zero-reset drain (issue 26; not run by default; --ecmp resilient): fabric_drain_mode=keep, then undrain.
+    ("ll-drain-keep", "zero-reset drain of one node (n1; fabric_drain_mode=keep, deadline after the run)", ll_drain_keep),
+    ("ll-drain-keep-dies", "zero-reset drain of n1, n1 dies during it (its link cut)", ll_drain_keep_dies),
 ]
 LL_DEFAULT = ("ll-drain", "ll-undrain", "ll-service-down", "ll-service-back")
 

@@ -70,13 +70,16 @@ def row(key, label, target, runs, topology):
     return out
 
 
+LL_EXTRAS = ("new_per_node", "new_failed", "closed_by_drain", "reset_after_death_s", "hung")
+
+
 def ll_row(key, label, mode, runs, loads):
     """The row of one long-lived event in one ECMP mode from its repetitions' reports and the load before each."""
     def stat(side, what):
         values = [r[side][what] for r in runs]
         return {"median": statistics.median(values), "max": max(values)}
 
-    return {
+    row = {
         "event": "%s/%s" % (key, mode),
         "label": label,
         "ecmp": mode,
@@ -91,8 +94,21 @@ def ll_row(key, label, mode, runs, loads):
         "collateral_stalled": stat("collateral", "stalled"),
         "collateral_connections": stat("collateral", "connections"),
         "session_drops_total": sum(r["session_drops"] for r in runs),
-        "runs": [{k: r[k] for k in ("connections", "on_changed", "collateral", "per_node", "outside_window", "session_drops")} for r in runs],
+        "runs": [{k: r[k] for k in ("connections", "on_changed", "collateral", "per_node", "outside_window", "session_drops") + LL_EXTRAS
+                  if k in r} for r in runs],
     }
+    # The zero-reset drain's rows: where new connections went, what the drain closed, how soon a dead node's clients were reset.
+    if any("new_per_node" in r for r in runs):
+        row["new_per_node_total"] = {}
+        for r in runs:
+            for node, n in r.get("new_per_node", {}).items():
+                row["new_per_node_total"][node] = row["new_per_node_total"].get(node, 0) + n
+        row["closed_by_drain_total"] = sum(r.get("closed_by_drain", 0) for r in runs)
+    if any("reset_after_death_s" in r for r in runs):
+        values = [r["reset_after_death_s"]["max"] for r in runs if r["reset_after_death_s"]["max"] is not None]
+        row["reset_after_death_s_max"] = max(values) if values else None
+        row["hung_total"] = sum(r.get("hung", 0) for r in runs)
+    return row
 
 
 def machine():
@@ -205,10 +221,22 @@ def ll_markdown(result):
             r["changed_stalled"]["median"], r["changed_stalled"]["max"],
             r["collateral_reset"]["median"], r["collateral_reset"]["max"], r["collateral_connections"]["median"],
             r["collateral_stalled"]["median"], r["collateral_stalled"]["max"], r["session_drops_total"]))
+    keep = [r for r in result["rows"] if "new_per_node_total" in r or "hung_total" in r]
+    if keep:
+        lines += ["", "Zero-reset drain rows (all repetitions): new connections opened during the drain per node; connections"
+                  " the drain closed at its deadline (not resets by the fabric); for a node dying mid-drain, its connections"
+                  " that never got a reset (hung) and the latest reset after its death.", ""]
+        for r in keep:
+            if "new_per_node_total" in r:
+                lines.append("- %s: new connections per node %s; closed by the drain %s" % (
+                    r["label"], ", ".join("%s %s" % kv for kv in sorted(r["new_per_node_total"].items())), r["closed_by_drain_total"]))
+            if "hung_total" in r:
+                lines.append("- %s: hung %s; latest reset %s s after the death" % (r["label"], r["hung_total"], r["reset_after_death_s_max"]))
     lines += [
         "",
-        "Connections on the node that leaves are reset whatever the ECMP scheme (their node is no longer reachable"
-        " through the fabric); collateral resets are connections on nodes that did not change, moved by the rehash."
+        "In a standard drain the connections on the node that leaves are reset whatever the ECMP scheme (their node is"
+        " no longer reachable through the fabric; the zero-reset drain's rack-mates forward them to it); collateral"
+        " resets are connections on nodes that did not change, moved by the rehash."
         " Undrain is measured as the node added to a rack: at the ToR both are one next hop joining the set."
         " The agent rows are the agent's own death (SIGKILL) and restart (as the tor role's handler does). An agent"
         " that adopts its groups (docs/ecmp.md, Lifecycle) leaves them in the kernel and should move no flow; a row"

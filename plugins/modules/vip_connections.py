@@ -20,7 +20,7 @@ description:
     reports how many were still open. Meant for a drain, between the node leaving ECMP (its established flows still
     reach it) and its VIPs being withdrawn (those flows break), so that long-lived connections whose application
     closes them can finish first.
-  - Never changes anything.
+  - Changes nothing, unless O(close) is set (then the connections still open after the wait are closed).
 author:
   - anycast.fabric contributors (@anycast-fabric)
 options:
@@ -51,6 +51,14 @@ options:
       - Seconds between counts while waiting.
     type: float
     default: 1.0
+  close:
+    description:
+      - After the wait, close the connections to the VIPs that are still established (C(ss -K), the kernel aborts
+        them, the clients get a reset) and report how many in RV(closed). The zero-reset drain
+        (C(fabric_drain_mode=keep)) does it at its deadline, before the VIPs are withdrawn. Nothing is closed in
+        check mode.
+    type: bool
+    default: false
   proc_dir:
     description:
       - Where the kernel's C(net/tcp) and C(net/tcp6) tables are read (for tests).
@@ -110,6 +118,16 @@ timed_out:
   returned: always
   type: bool
   sample: false
+closed:
+  description: Connections closed by O(close) (C(ss -K)); V(0) without it.
+  returned: always
+  type: int
+  sample: 3
+closed_at:
+  description: When they were closed (seconds since the epoch), or V(null).
+  returned: always
+  type: float
+  sample: 1764931200.5
 """
 
 import ipaddress
@@ -157,6 +175,31 @@ def count(vips, ports, proc_dir):
     return sum(per_vip.values()), per_vip
 
 
+def ss_filter(vips, ports):
+    """The ss filter of established sockets whose local address is a VIP (IPv4 ones also as IPv4-mapped IPv6)."""
+    addrs = []
+    for vip in sorted(vips, key=str):
+        if vip.version == 4:
+            addrs += ["src %s" % vip, "src [::ffff:%s]" % vip]
+        else:
+            addrs.append("src [%s]" % vip)
+    expr = "( %s )" % " or ".join(addrs)
+    if ports:
+        expr += " and ( %s )" % " or ".join("sport = :%d" % p for p in sorted(ports))
+    return expr
+
+
+def close(module, vips, ports):
+    """Abort the established connections to VIPS (ss -K); how many ss reported closed."""
+    if not vips:
+        return 0
+    ss = module.get_bin_path("ss", required=True)
+    rc, out, err = module.run_command([ss, "-K", "-H", "-t", "-n", "state", "established", ss_filter(vips, ports)])
+    if rc != 0:
+        module.fail_json(msg="ss -K failed (%d): %s (the kernel needs CONFIG_INET_DIAG_DESTROY)" % (rc, (err or out).strip()))
+    return sum(1 for line in out.splitlines() if line.strip())
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -165,6 +208,7 @@ def main():
             timeout=dict(type="int", default=0),
             max_remaining=dict(type="int", default=0),
             poll=dict(type="float", default=1.0),
+            close=dict(type="bool", default=False),
             proc_dir=dict(type="path", default="/proc"),
         ),
         supports_check_mode=True,
@@ -186,8 +230,14 @@ def main():
             total, per_vip = count(vips, ports, params["proc_dir"])
     except (IOError, OSError, ValueError) as exc:
         module.fail_json(msg="cannot read the TCP tables under %s: %s" % (params["proc_dir"], exc))
+    closed, closed_at = 0, None
+    if params["close"] and total > 0 and not module.check_mode:
+        closed_at = time.time()
+        closed = close(module, vips, ports)
     module.exit_json(
-        changed=False,
+        changed=closed > 0,
+        closed=closed,
+        closed_at=closed_at,
         connections=total,
         initial=initial,
         per_vip=per_vip,

@@ -197,6 +197,25 @@ def test_ll_row_and_its_markdown_from_long_lived_reports():
     assert "# long-lived connections through ECMP changes (2000-01-01 to %s)" % row["measured"] in text
 
 
+def test_ll_row_of_the_zero_reset_drain_adds_new_connections_closes_and_resets_after_a_death():
+    def ll(**extra):
+        return dict({"connections": 200, "changed": ["n1"], "on_changed": {"connections": 30, "reset": 0, "stalled": 0},
+                     "collateral": {"connections": 170, "reset": 0, "stalled": 0}, "per_node": {}, "outside_window": 0,
+                     "session_drops": 0}, **extra)
+
+    keep_runs = [ll(new_per_node={"n2": 3, "n5": 2}, new_failed=0, closed_by_drain=1), ll(new_per_node={"n2": 1}, new_failed=0, closed_by_drain=0)]
+    keep = report.ll_row("ll-drain-keep", "keep", "resilient", keep_runs, [1.0])
+    assert keep["new_per_node_total"] == {"n2": 4, "n5": 2} and keep["closed_by_drain_total"] == 1
+    assert keep["runs"][0]["new_per_node"] == {"n2": 3, "n5": 2}
+    dies_runs = [ll(reset_after_death_s={"median": 3.0, "max": 3.5}, hung=0), ll(reset_after_death_s={"median": None, "max": None}, hung=2)]
+    dies = report.ll_row("ll-drain-keep-dies", "dies", "resilient", dies_runs, [1.0])
+    assert (dies["reset_after_death_s_max"], dies["hung_total"]) == (3.5, 2)
+    text = report.ll_markdown({"date": "d", "machine": "m", "connections": 200, "buckets": 128, "idle_timer": 2, "hash_policy": "1",
+                               "rows": [keep, dies]})
+    assert "- keep: new connections per node n2 4, n5 2; closed by the drain 1" in text
+    assert "- dies: hung 2; latest reset 3.5 s after the death" in text
+
+
 def test_results_files_round_trip(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "RESULTS", str(tmp_path / "results"))
     assert report.previous_rows("failover") is None
