@@ -19,7 +19,8 @@ REQ_STAMP    := $(VENV)/.requirements-dev.installed
 
 # shellcheck: without it ansible-test skips its shellcheck sanity test (warning only).
 # graphviz: its dot lays out anycast.fabric.document's topology.svg (unit tests, make golden-docs).
-APT_PACKAGES := bird2 frr gobgpd python3-venv python3-pyroute2 python3-prometheus-client python3-systemd git rsync shellcheck graphviz
+# nftables: the zero-reset drain's tables, tested on the real kernel in a network namespace (unit tests).
+APT_PACKAGES := bird2 frr gobgpd python3-venv python3-pyroute2 python3-prometheus-client python3-systemd git rsync shellcheck graphviz nftables
 
 # Collections "farm": ansible_collections/anycast/fabric -> this checkout, so
 # Ansible and Python resolve anycast.fabric straight from the work tree.

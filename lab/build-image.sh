@@ -48,6 +48,7 @@ packages=(
     python3-prometheus-client python3-systemd
     bird2 frr frr-pythontools gobgpd
     curl ca-certificates sudo keepalived
+    nftables
 )
 
 # Units that either hang or fail in a container with no consoles, udev or

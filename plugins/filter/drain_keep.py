@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.anycast.fabric.plugins.plugin_utils.run import fabric_run
+
 
 def _node(intents, host, name):
     if not isinstance(intents, dict) or host not in intents or not isinstance(intents[host], dict):
@@ -14,21 +16,13 @@ def _node(intents, host, name):
     return intents[host]
 
 
-def _address(value):
-    return str(value).split("/", 1)[0] if value else ""
-
-
 def drain_keep_peers(intents, host):
-    """HOST's rack-mates (nodes of its site and rack, not HOST), by name: [{name, ipv4, ipv6}] (addresses without length)."""
-    me = _node(intents, host, "drain_keep_peers")
-    if me.get("role") != "node" or me.get("rack") in (None, ""):
-        return []
-    return [
-        {"name": name, "ipv4": _address(intent.get("ipv4")), "ipv6": _address(intent.get("ipv6"))}
-        for name, intent in sorted(intents.items())
-        if name != host and isinstance(intent, dict) and intent.get("role") == "node"
-        and intent.get("site") == me.get("site") and intent.get("rack") == me.get("rack")
-    ]
+    """HOST's rack-mates (nodes of its site and rack, not HOST), by name: [{name, ipv4, ipv6}] (addresses without length).
+
+    The same list as the fabric_data lookup's rack_mates (fabric_run.rack_mates, the one definition), from intents in hand.
+    """
+    _node(intents, host, "drain_keep_peers")
+    return fabric_run.rack_mates(intents).get(host, [])
 
 
 def drain_keep_conflicts(intents, states, targets, out=None):

@@ -103,13 +103,13 @@ EXAMPLES = r"""
   anycast.fabric.drain_keep:
     state: ready
     vips: "{{ fabric_intent.vips | map(attribute='address') | list }}"
-    peers: "{{ lookup('anycast.fabric.fabric_data', 'intents') | anycast.fabric.drain_keep_peers(inventory_hostname) }}"
+    peers: "{{ lookup('anycast.fabric.fabric_data', 'rack_mates') }}"
 
 - name: Draining, keep the open connections alive through the rack-mates
   anycast.fabric.drain_keep:
     state: heartbeat
     source: { ipv4: "{{ fabric_intent.ipv4 }}", ipv6: "{{ fabric_intent.ipv6 }}" }
-    peers: "{{ lookup('anycast.fabric.fabric_data', 'intents') | anycast.fabric.drain_keep_peers(inventory_hostname) }}"
+    peers: "{{ lookup('anycast.fabric.fabric_data', 'rack_mates') }}"
 
 - name: Drained, stop it
   anycast.fabric.drain_keep:

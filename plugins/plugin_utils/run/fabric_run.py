@@ -76,17 +76,23 @@ def uplinks(intents: Mapping[str, Intent]) -> dict[str, dict[str, list[list[str]
     return dict((tor, dict(families)) for tor, families in out.items())
 
 
-def rack_mates(intents: Mapping[str, Intent]) -> dict[str, list[dict[str, str]]]:
+def rack_mates(intents: Mapping[str, Intent | Mapping[str, Any]]) -> dict[str, list[dict[str, str]]]:
     """{node: [{name, ipv4, ipv6}, ...]}: the other nodes of its site and rack, by name, addresses without length.
 
     One pass over the nodes (grouped by rack), then each node's list: the zero-reset
     drain's tables (module drain_keep) forward to, and hear heartbeats from, these.
+    INTENTS: records or their dict form (the drain_keep_peers filter's input).
     """
+
+    def get(intent: Intent | Mapping[str, Any], key: str) -> Any:
+        return intent.get(key) if isinstance(intent, Mapping) else getattr(intent, key)
+
     racks: defaultdict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for name, intent in sorted(intents.items()):
-        if intent.role == "node" and intent.rack:
-            racks[(intent.site, intent.rack)].append(
-                {"name": name, "ipv4": intent.ipv4.split("/", 1)[0], "ipv6": (intent.ipv6 or "").split("/", 1)[0]}
+        if get(intent, "role") == "node" and get(intent, "rack"):
+            address4, address6 = get(intent, "ipv4") or "", get(intent, "ipv6") or ""
+            racks[(get(intent, "site"), get(intent, "rack"))].append(
+                {"name": name, "ipv4": str(address4).split("/", 1)[0], "ipv6": str(address6).split("/", 1)[0]}
             )
     out: dict[str, list[dict[str, str]]] = {}
     for members in racks.values():
