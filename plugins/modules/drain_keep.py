@@ -138,6 +138,7 @@ heartbeat:
   elements: str
 """
 
+import hashlib
 import ipaddress
 import json
 import os
@@ -179,9 +180,20 @@ def _address(value):
     return ipaddress.ip_interface(str(value).strip()).ip
 
 
+# How much of a rack-mate's name its set name keeps (nft allows 255 characters).
+SET_NAME_KEEP = 40
+
+
 def set_name(peer):
-    """The alive set of a rack-mate: alive_ and its name, reduced to what nft identifiers allow."""
-    return "alive_" + re.sub(r"[^A-Za-z0-9_]", "_", peer["name"])
+    """The alive set of a rack-mate: alive_ and its name where nft takes it as it is; else a cut of it and a digest of the whole.
+
+    Names that differ only in punctuation (n-1, n_1) or share a long prefix (FQDNs) get distinct, short set names.
+    """
+    name = peer["name"]
+    plain = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    if plain == name and len(name) <= SET_NAME_KEEP:
+        return "alive_" + name
+    return "alive_%s_%s" % (plain[:SET_NAME_KEEP], hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12])
 
 
 def normalise_peers(peers):

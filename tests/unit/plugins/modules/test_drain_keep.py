@@ -53,8 +53,9 @@ def test_each_rack_mate_forwards_only_while_its_heartbeats_arrive():
     assert "ip6 saddr fd00:90:1::12 update @alive_n2 { meta pkttype timeout 2s } drop" in v6
     assert "meta pkttype @alive_n2 dup to fd00:90:1::12 drop" in v6
     # A name nft would not take is reduced; a peer without IPv6 is not in the IPv6 table.
-    assert "dup to 10.90.1.13 drop" in v4 and "@alive_n5_rack_1" in v4
-    assert "alive_n5_rack_1" not in v6
+    n5 = module.set_name({"name": "n5.rack-1"})
+    assert n5.startswith("alive_n5_rack_1_") and "dup to 10.90.1.13 drop" in v4 and "@" + n5 in v4
+    assert n5 not in v6
     # The copy goes to the address as next hop: no interface bound at load time.
     assert "device" not in v4 + v6
 
@@ -138,3 +139,10 @@ def test_vip_connections_closes_ipv4_vips_also_as_mapped_addresses():
     assert vip_connections.ss_filter(vips, set()) == (
         "( src 198.51.100.80 or src [::ffff:198.51.100.80] or src [2001:db8::80] )")
     assert vip_connections.ss_filter(vips[:1], {7000}).endswith("and ( sport = :7000 )")
+
+
+def test_set_names_stay_distinct_and_short_for_punctuation_twins_and_long_fqdns():
+    names = ["n-1", "n_1", "n.1", "x" * 240 + ".a.example", "x" * 240 + ".b.example", "n2"]
+    sets = [module.set_name({"name": n}) for n in names]
+    assert len(set(sets)) == len(names) and all(len(s) <= 64 for s in sets)
+    assert module.set_name({"name": "n2"}) == "alive_n2"
